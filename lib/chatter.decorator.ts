@@ -1,0 +1,33 @@
+/** What `@Chatter()` records on a host entity. */
+export interface ChatterOptions {
+  /** the model name used in the thread link and URLs, e.g. `ticket`; unique across the app */
+  model: string;
+  /** fields whose changes are logged as one `tracking` message per record per flush */
+  track?: string[];
+  /** field holding the record's contact email (alias-created records fill it from the sender) */
+  primaryEmail?: string;
+  /** field holding the record's display name; default: the first of `name`, `subject`, `title` that exists */
+  nameField?: string;
+  /** field holding the assignee; the assigned user follows the record */
+  assignee?: string;
+  /** what deleting a record does to its thread: `delete` (default) removes it all; `orphan` keeps the messages */
+  onDelete?: 'delete' | 'orphan';
+  /** an inbound alias that creates records of this model, e.g. `{ name: 'support' }` */
+  alias?: { name: string; domain?: string; defaults?: Record<string, unknown>; contactPolicy?: 'everyone' | 'partners' | 'followers' };
+}
+
+const CHATTER_METADATA = Symbol.for('nestjs-chatter:model');
+
+/** Gives a MikroORM entity a chatter. The decorator only records metadata; the model registry reads it at boot. */
+export function Chatter(options: ChatterOptions): ClassDecorator {
+  if (!options?.model || !/^[a-z][a-z0-9_.-]{0,127}$/i.test(options.model)) {
+    throw new Error(`@Chatter(): "model" must be a name like "ticket" (letters, digits, _ . -), got ${JSON.stringify(options?.model)}`);
+  }
+  return (target) => {
+    Reflect.defineMetadata(CHATTER_METADATA, { ...options }, target);
+  };
+}
+
+export function getChatterOptions(target: Function): ChatterOptions | undefined {
+  return Reflect.getMetadata(CHATTER_METADATA, target) as ChatterOptions | undefined;
+}

@@ -1,0 +1,106 @@
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { MikroORM } from '@mikro-orm/core';
+import { PartnerService, isValidEmail } from '../thread/partner.service.js';
+import { ThreadService } from '../thread/thread.service.js';
+import { presentFollower, presentMessage } from './message.presenter.js';
+
+/**
+ * The chatter's HTTP API, mounted under `/chatter` when the module is imported with `{ http: true }`.
+ * Authentication and authorization are the host's: put a guard in front of it.
+ */
+@Controller('chatter')
+export class ChatterController {
+  constructor(
+    private readonly threads: ThreadService,
+    private readonly partners: PartnerService,
+    private readonly orm: MikroORM,
+  ) {}
+
+  @Get(':model/:id/messages')
+  async messages(@Param('model') model: string, @Param('id') id: string, @Query('limit') limit?: string, @Query('before') before?: string) {
+    const page = await this.threads.messages({ model, id }, { limit: optionalInt('limit', limit), before: optionalInt('before', before) });
+    return page.map(presentMessage);
+  }
+
+  @Post(':model/:id/messages')
+  async post(@Param('model') model: string, @Param('id') id: string, @Body() body: unknown) {
+    const input = objectBody(body);
+    const text = requireString(input, 'body');
+    const type = input.type ?? 'comment';
+    if (type !== 'comment' && type !== 'note') throw new BadRequestException('type must be "comment" or "note"');
+    const authorEmail = optionalEmail(input, 'authorEmail');
+    const mentions = input.mentions ?? [];
+    if (!Array.isArray(mentions) || mentions.some((m) => typeof m !== 'string' || !isValidEmail(m))) {
+      throw new BadRequestException('mentions must be an array of email addresses');
+    }
+    const em = this.orm.em.fork();
+    const mentioned = await Promise.all(mentions.map((email: string) => this.partners.resolve(em, { email })));
+    await em.flush();
+    const message = await this.threads.post(
+      { model, id },
+      {
+        body: text,
+        text: !/<[a-z][\s\S]*>/i.test(text),
+        type,
+        subject: typeof input.subject === 'string' ? input.subject : undefined,
+        author: authorEmail ? { email: authorEmail, name: typeof input.authorName === 'string' ? input.authorName : undefined } : undefined,
+        partnerIds: mentioned.map((p) => p.id),
+      },
+    );
+    const [loaded] = await this.threads.messages({ model, id }, { before: message.id + 1, limit: 1 });
+    return presentMessage(loaded);
+  }
+
+  @Get(':model/:id/followers')
+  async followers(@Param('model') model: string, @Param('id') id: string) {
+    return (await this.threads.listFollowers({ model, id })).map(presentFollower);
+  }
+
+  @Post(':model/:id/followers')
+  async follow(@Param('model') model: string, @Param('id') id: string, @Body() body: unknown) {
+    const input = objectBody(body);
+    const email = optionalEmail(input, 'email');
+    if (!email) throw new BadRequestException('email is required');
+    const subtypes = input.subtypes;
+    if (subtypes !== undefined && (!Array.isArray(subtypes) || subtypes.some((s) => typeof s !== 'string'))) {
+      throw new BadRequestException('subtypes must be an array of subtype names');
+    }
+    const follower = await this.threads.follow({ model, id }, { email, name: typeof input.name === 'string' ? input.name : undefined }, subtypes as string[] | undefined);
+    return presentFollower(follower);
+  }
+
+  @Delete(':model/:id/followers/:partnerId')
+  @HttpCode(204)
+  async unfollow(@Param('model') model: string, @Param('id') id: string, @Param('partnerId') partnerId: string) {
+    await this.threads.listFollowers({ model, id }); // 404 for an unknown record
+    const removed = await this.threads.unfollow({ model, id }, requireInt('partnerId', partnerId));
+    if (!removed) throw new BadRequestException(`partner ${partnerId} does not follow ${model} ${id}`);
+  }
+}
+
+function objectBody(body: unknown): Record<string, any> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestException('expected a JSON object body');
+  return body as Record<string, any>;
+}
+
+function requireString(input: Record<string, any>, key: string): string {
+  const value = input[key];
+  if (typeof value !== 'string' || value.trim() === '') throw new BadRequestException(`${key} must be a non-empty string`);
+  return value;
+}
+
+function optionalEmail(input: Record<string, any>, key: string): string | undefined {
+  const value = input[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !isValidEmail(value)) throw new BadRequestException(`${key} must be an email address`);
+  return value;
+}
+
+function optionalInt(name: string, value: string | undefined): number | undefined {
+  return value === undefined || value === '' ? undefined : requireInt(name, value);
+}
+
+function requireInt(name: string, value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new BadRequestException(`${name} must be a positive integer`);
+  return Number(value);
+}

@@ -1,0 +1,71 @@
+import { BadRequestException, Injectable } from '@nestjs/common';
+import type { EntityManager } from '@mikro-orm/core';
+import { Partner } from '../entities/partner.entity.js';
+import { ChatterConfig } from '../chatter.config.js';
+import type { ActorRef } from '../chatter.options.js';
+import { actorFromContext } from './actor.js';
+
+/** What a caller may pass where a partner is expected. */
+export type PartnerLike = Partner | number | { email: string; name?: string; userId?: string | number };
+
+const EMAIL = /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+\.[^\s@<>(),;:"\\[\]]+$/;
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function isValidEmail(email: string): boolean {
+  return email.length <= 320 && EMAIL.test(email.trim());
+}
+
+/** Finds or creates partners (contacts) by email, and maps host users to them. */
+@Injectable()
+export class PartnerService {
+  constructor(private readonly options: ChatterConfig) {}
+
+  /** the acting user: `runAsActor()` first, then the host's `users.currentActor()` */
+  currentActor(): ActorRef | null {
+    const fromContext = actorFromContext();
+    if (fromContext !== undefined) return fromContext;
+    return this.options.users?.currentActor?.() ?? null;
+  }
+
+  async resolveAssignee(value: unknown): Promise<ActorRef | undefined> {
+    if (value === null || value === undefined || value === '') return undefined;
+    if (this.options.users?.resolveUser) return (await this.options.users.resolveUser(value)) ?? undefined;
+    return typeof value === 'string' && isValidEmail(value) ? { email: value, userId: value } : undefined;
+  }
+
+  /** the partner for `who`, created (and persisted, not flushed) when missing */
+  async resolve(em: EntityManager, who: PartnerLike): Promise<Partner> {
+    if (who instanceof Partner) return who;
+    if (typeof who === 'number') {
+      const found = await em.findOne(Partner, who);
+      if (!found) throw new BadRequestException(`partner ${who} does not exist`);
+      return found;
+    }
+    if (!who?.email || !isValidEmail(who.email)) throw new BadRequestException(`"${who?.email ?? ''}" is not a valid email address`);
+    const email = normalizeEmail(who.email);
+    const userId = who.userId === undefined || who.userId === null ? null : String(who.userId);
+    const existing = await em.findOne(Partner, { email });
+    if (existing) {
+      // a customer who becomes a user is upgraded; a known name is not overwritten by a guess
+      if (userId && existing.userId !== userId) existing.userId = userId;
+      if (who.name && existing.name === existing.email) existing.name = who.name;
+      return existing;
+    }
+    const partner = em.create(Partner, {
+      email,
+      name: who.name?.trim() || email,
+      userId,
+      notificationPreference: userId ? (this.options.users?.defaultPreference ?? 'email') : 'email',
+    });
+    em.persist(partner);
+    return partner;
+  }
+
+  async findByEmails(em: EntityManager, emails: string[]): Promise<Partner[]> {
+    if (emails.length === 0) return [];
+    return em.find(Partner, { email: { $in: emails.map(normalizeEmail) } });
+  }
+}

@@ -1,0 +1,48 @@
+import { BadRequestException, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { MikroORM, type EntityManager } from '@mikro-orm/core';
+import { BUILTIN_SUBTYPES, Subtype, type BuiltinSubtype } from '../entities/subtype.entity.js';
+
+/** The built-in subtypes (Discussions, Note, Activities), created at boot when missing, and subtype look-ups. */
+@Injectable()
+export class SubtypeService implements OnApplicationBootstrap {
+  private readonly builtinIds = new Map<BuiltinSubtype, number>();
+
+  constructor(private readonly orm: MikroORM) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ensureBuiltins();
+  }
+
+  /** creates missing built-ins; safe to call again (e.g. after a test resets the schema) */
+  async ensureBuiltins(): Promise<void> {
+    const em = this.orm.em.fork();
+    for (const [key, spec] of Object.entries(BUILTIN_SUBTYPES) as [BuiltinSubtype, (typeof BUILTIN_SUBTYPES)[BuiltinSubtype]][]) {
+      let subtype = await em.findOne(Subtype, { name: spec.name, resModel: null });
+      if (!subtype) {
+        subtype = em.create(Subtype, { ...spec, resModel: null });
+        await em.persist(subtype).flush();
+      }
+      this.builtinIds.set(key, subtype.id);
+    }
+  }
+
+  builtin(em: EntityManager, key: BuiltinSubtype): Subtype {
+    const id = this.builtinIds.get(key);
+    if (id === undefined) throw new Error('chatter subtypes are not loaded yet (the application has not bootstrapped)');
+    return em.getReference(Subtype, id);
+  }
+
+  /** the subtypes a new follower gets: the default ones for the model, without internal ones for customers */
+  async defaults(em: EntityManager, model: string, internalPartner: boolean): Promise<Subtype[]> {
+    const all = await em.find(Subtype, { isDefault: true, $or: [{ resModel: null }, { resModel: model }] }, { orderBy: { sequence: 'asc', id: 'asc' } });
+    return all.filter((s) => internalPartner || !s.internal);
+  }
+
+  /** subtypes by name, for the model; throws on an unknown name */
+  async byNames(em: EntityManager, model: string, names: string[]): Promise<Subtype[]> {
+    const found = await em.find(Subtype, { name: { $in: names }, $or: [{ resModel: null }, { resModel: model }] });
+    const missing = names.filter((n) => !found.some((s) => s.name === n));
+    if (missing.length) throw new BadRequestException(`unknown subtype(s): ${missing.join(', ')}`);
+    return found;
+  }
+}

@@ -1,0 +1,275 @@
+import { BadRequestException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { MikroORM, type EntityManager } from '@mikro-orm/core';
+import { ChatterConfig } from '../chatter.config.js';
+import { Attachment } from '../entities/attachment.entity.js';
+import { Follower } from '../entities/follower.entity.js';
+import { Message, type MessageType } from '../entities/message.entity.js';
+import { Notification } from '../entities/notification.entity.js';
+import type { Partner } from '../entities/partner.entity.js';
+import { ModelRegistry, type ThreadRef } from '../model-registry.js';
+import { NotificationService } from '../outbound/notification.service.js';
+import { TrackingValue } from '../entities/tracking-value.entity.js';
+import { ChatterEvents } from './events.js';
+import { FollowerService } from './follower.service.js';
+import { htmlToPreview, sanitizeBody, textToHtml } from './html.js';
+import { generateMessageId } from './message-id.js';
+import { PartnerService, type PartnerLike } from './partner.service.js';
+import { SubtypeService } from './subtype.service.js';
+
+export interface AttachmentInput {
+  name: string;
+  content: Buffer;
+  mimetype?: string;
+  cid?: string;
+}
+
+export interface PostOptions {
+  /** HTML (sanitized before it is stored) or plain text with `text: true` */
+  body: string;
+  text?: boolean;
+  type?: 'comment' | 'note';
+  /** default: the current actor; `null` posts as the system */
+  author?: PartnerLike | null;
+  subject?: string;
+  /** partners to notify even if they do not follow (mentions) */
+  partnerIds?: number[];
+  attachments?: AttachmentInput[];
+  parentId?: number;
+}
+
+/** A message of a thread page with what hangs off it. */
+export interface ThreadEntry {
+  message: Message;
+  attachments: Attachment[];
+  tracking: TrackingValue[];
+  notifications: Notification[];
+}
+
+/** Everything `ThreadService` accepts as a thread: a `@Chatter()` entity or `{ model, id }`. */
+export type ThreadTarget = object | ThreadRef;
+
+/** Internal: the full set of fields a message can be written with (inbound mail and the system use more than `post`). */
+export interface MessageDraft {
+  type: MessageType;
+  body: string;
+  subtype?: 'discussions' | 'note' | 'activities' | null;
+  author: Partner | null;
+  emailFrom?: string | null;
+  subject?: string | null;
+  parent?: Message | null;
+  messageId?: string;
+  isInternal?: boolean;
+  incomingTo?: string[] | null;
+  incomingCc?: string[] | null;
+  trimmedBody?: string | null;
+  attachments?: AttachmentInput[];
+  mentioned?: Partner[];
+  /** notify followers (false for auto-replies and system messages) */
+  notify?: boolean;
+}
+
+/** Posts messages and notes, manages followers, reads threads and inboxes (Odoo's `mail.thread`, in small pieces). */
+@Injectable()
+export class ThreadService {
+  private readonly logger = new Logger('Chatter');
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly models: ModelRegistry,
+    private readonly partners: PartnerService,
+    private readonly followers: FollowerService,
+    private readonly subtypes: SubtypeService,
+    private readonly notifications: NotificationService,
+    private readonly events: ChatterEvents,
+    private readonly options: ChatterConfig,
+  ) {}
+
+  /** Posts a message (`comment`, emails followers) or a note (internal). Returns once committed. */
+  async post(target: ThreadTarget, options: PostOptions): Promise<Message> {
+    const ref = this.models.ref(target);
+    const type = options.type ?? 'comment';
+    if (type !== 'comment' && type !== 'note') throw new BadRequestException(`type must be "comment" or "note", got ${JSON.stringify(type)}`);
+    if (typeof options.body !== 'string') throw new BadRequestException('body must be a string');
+    const message = await this.orm.em.fork().transactional(async (em) => {
+      await this.models.load(em, ref);
+      const author = await this.authorFor(em, options.author);
+      const mentioned = await this.loadPartners(em, options.partnerIds ?? []);
+      const parent = options.parentId === undefined ? null : await this.parentIn(em, ref, options.parentId);
+      const message = await this.write(em, ref, {
+        type,
+        body: options.text ? textToHtml(options.body) : options.body,
+        subtype: type === 'note' ? 'note' : 'discussions',
+        author,
+        subject: options.subject ?? null,
+        parent,
+        isInternal: type === 'note',
+        attachments: options.attachments,
+        mentioned,
+      });
+      // Odoo's auto-follow: a user who writes on a record follows it
+      if (author?.isInternal) await this.followers.follow(em, ref, author);
+      return message;
+    });
+    this.emitPosted(message);
+    return message;
+  }
+
+  /** An internal note; shorthand for `post(target, { ...options, body, type: 'note' })`. */
+  logNote(target: ThreadTarget, body: string, options: Omit<PostOptions, 'body' | 'type'> = {}): Promise<Message> {
+    return this.post(target, { ...options, body, type: 'note' });
+  }
+
+  /**
+   * Writes a message and its notifications with `em` (the caller's transaction). Used by `post`, by the record
+   * lifecycle (creation and tracking messages) and by inbound mail. Validates and sanitizes the body.
+   */
+  async write(em: EntityManager, ref: ThreadRef, draft: MessageDraft): Promise<Message> {
+    const body = sanitizeBody(draft.body);
+    const attachments = draft.attachments ?? [];
+    if (!body && attachments.length === 0 && draft.type !== 'tracking') throw new BadRequestException('body is empty');
+    const max = this.options.maxBodyBytes;
+    if (Buffer.byteLength(body) > max) throw new BadRequestException(`body is larger than ${max} bytes`);
+    const message = em.create(Message, {
+      resModel: ref.model,
+      resId: ref.id,
+      messageType: draft.type,
+      subtype: draft.subtype ? this.subtypes.builtin(em, draft.subtype) : null,
+      author: draft.author,
+      emailFrom: draft.emailFrom ?? (draft.author ? formatAddress(draft.author) : null),
+      subject: draft.subject?.slice(0, 998) ?? null,
+      body,
+      preview: htmlToPreview(body, 250),
+      messageId: draft.messageId ?? generateMessageId(ref, this.options.defaultDomain.name),
+      parent: draft.parent ?? null,
+      isInternal: draft.isInternal ?? false,
+      incomingTo: draft.incomingTo ?? null,
+      incomingCc: draft.incomingCc ?? null,
+      trimmedBody: draft.trimmedBody ?? null,
+    });
+    em.persist(message);
+    for (const file of attachments) {
+      em.persist(
+        em.create(Attachment, {
+          resModel: ref.model,
+          resId: ref.id,
+          message,
+          name: file.name,
+          mimetype: file.mimetype ?? 'application/octet-stream',
+          size: file.content.length,
+          content: file.content,
+          cid: file.cid ?? null,
+          checksum: createHash('sha256').update(file.content).digest('hex'),
+        }),
+      );
+    }
+    if (draft.notify !== false) await this.notifications.notify(em, message, draft.mentioned ?? []);
+    return message;
+  }
+
+  async follow(target: ThreadTarget, who: PartnerLike, subtypeNames?: string[]): Promise<Follower> {
+    const ref = this.models.ref(target);
+    return this.orm.em.fork().transactional(async (em) => {
+      await this.models.load(em, ref);
+      const partner = await this.partners.resolve(em, who);
+      const subtypes = subtypeNames ? await this.subtypes.byNames(em, ref.model, subtypeNames) : undefined;
+      const follower = await this.followers.follow(em, ref, partner, subtypes);
+      await em.flush();
+      await em.populate(follower, ['partner', 'subtypes']);
+      return follower;
+    });
+  }
+
+  /** Stops `partner` following; false when they did not follow. */
+  async unfollow(target: ThreadTarget, partner: Partner | number): Promise<boolean> {
+    const ref = this.models.ref(target);
+    const partnerId = typeof partner === 'number' ? partner : partner.id;
+    return this.orm.em.fork().transactional((em) => this.followers.unfollow(em, ref, partnerId));
+  }
+
+  async listFollowers(target: ThreadTarget): Promise<Follower[]> {
+    const ref = this.models.ref(target);
+    const em = this.orm.em.fork();
+    await this.models.load(em, ref);
+    return this.followers.list(em, ref);
+  }
+
+  /**
+   * Newest first, paged by id: `before` is the smallest id of the previous page (keyset, flat cost at any depth).
+   * Each entry carries its attachments, tracking values and notifications (three queries per page, not per message).
+   */
+  async messages(target: ThreadTarget, page: { limit?: number; before?: number } = {}): Promise<ThreadEntry[]> {
+    const ref = this.models.ref(target);
+    const limit = page.limit ?? 30;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new BadRequestException('limit must be an integer from 1 to 200');
+    if (page.before !== undefined && !Number.isInteger(page.before)) throw new BadRequestException('before must be a message id');
+    const em = this.orm.em.fork();
+    await this.models.load(em, ref);
+    const messages = await em.find(
+      Message,
+      { resModel: ref.model, resId: ref.id, ...(page.before !== undefined ? { id: { $lt: page.before } } : {}) },
+      { orderBy: { id: 'desc' }, limit, populate: ['author', 'subtype'] },
+    );
+    const ids = messages.map((m) => m.id);
+    const [attachments, tracking, notifications] = ids.length
+      ? await Promise.all([
+          em.find(Attachment, { message: { $in: ids } }, { orderBy: { id: 'asc' } }),
+          em.find(TrackingValue, { message: { $in: ids } }, { orderBy: { id: 'asc' } }),
+          em.find(Notification, { message: { $in: ids } }, { orderBy: { id: 'asc' }, populate: ['partner'] }),
+        ])
+      : [[], [], []];
+    const of = <T extends { message: Message | null }>(rows: T[], m: Message) => rows.filter((r) => r.message?.id === m.id);
+    return messages.map((message) => ({
+      message,
+      attachments: of(attachments, message),
+      tracking: of(tracking, message),
+      notifications: of(notifications, message),
+    }));
+  }
+
+  /** A partner's inbox: their notifications, newest first, unread ones only unless `all`. */
+  async notificationsFor(partner: Partner | number, options: { all?: boolean; limit?: number } = {}): Promise<Notification[]> {
+    const em = this.orm.em.fork();
+    return em.find(
+      Notification,
+      { partner: typeof partner === 'number' ? partner : partner.id, ...(options.all ? {} : { isRead: false }) },
+      { orderBy: { id: 'desc' }, limit: options.limit ?? 50, populate: ['message', 'message.author'] },
+    );
+  }
+
+  async markRead(notificationIds: number[]): Promise<number> {
+    if (notificationIds.length === 0) return 0;
+    const em = this.orm.em.fork();
+    return em.nativeUpdate(Notification, { id: { $in: notificationIds }, isRead: false }, { isRead: true, readAt: new Date() });
+  }
+
+  private async authorFor(em: EntityManager, author: PartnerLike | null | undefined): Promise<Partner | null> {
+    if (author === null) return null;
+    if (author !== undefined) return this.partners.resolve(em, author);
+    const actor = this.partners.currentActor();
+    return actor ? this.partners.resolve(em, actor) : null;
+  }
+
+  private async loadPartners(em: EntityManager, ids: number[]): Promise<Partner[]> {
+    return Promise.all([...new Set(ids)].map((id) => this.partners.resolve(em, id)));
+  }
+
+  private async parentIn(em: EntityManager, ref: ThreadRef, parentId: number): Promise<Message> {
+    const parent = await em.findOne(Message, { id: parentId, resModel: ref.model, resId: ref.id });
+    if (!parent) throw new NotFoundException(`message ${parentId} is not in ${ref.model} ${ref.id}`);
+    return parent;
+  }
+
+  emitPosted(message: Message): void {
+    try {
+      this.events.emit('chatter.message.posted', { messageId: message.id, model: message.resModel, resId: message.resId, type: message.messageType });
+    } catch (error) {
+      this.logger.error(`a chatter.message.posted listener failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+export function formatAddress(partner: Partner): string {
+  const name = partner.name && partner.name !== partner.email ? `"${partner.name.replace(/["\\\r\n]/g, '')}" ` : '';
+  return `${name}<${partner.email}>`;
+}

@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import { bootstrap } from '../../sample-app/main.js';
+import { createTestDatabase, type Dialect, type TestDatabase } from './database.js';
+
+export interface TestApp {
+  app: INestApplication;
+  db: TestDatabase;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** fetch against the app with JSON in and out */
+  http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+/** The sample app, booted in this process on a fresh database of `dialect`, on a free port. */
+export async function startTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase(dialect);
+  let app: INestApplication | undefined;
+  try {
+    app = await bootstrap({ ...process.env, PORT: '0', DATABASE_URL: db.url, CHATTER_SECRET: 'test-secret-0123456789', ...env }, { logger: false });
+  } catch (error) {
+    await db.drop();
+    throw error;
+  }
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    db,
+    url,
+    async http(method, path, body, headers = {}) {
+      const res = await fetch(url + path, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async close() {
+      await app!.close();
+      await db.drop();
+    },
+  };
+}
