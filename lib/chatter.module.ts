@@ -9,6 +9,8 @@ import {
 } from './chatter.module-definition.js';
 import type { ChatterModuleOptions } from './chatter.options.js';
 import { ChatterController } from './http/chatter.controller.js';
+import { InProcessJobRunner } from './jobs/in-process-job-runner.js';
+import { JobRunner } from './jobs/job-runner.js';
 import { ModelRegistry } from './model-registry.js';
 import { NotificationService } from './outbound/notification.service.js';
 import { ChatterEvents } from './thread/events.js';
@@ -28,6 +30,7 @@ const providers: Provider[] = [
   NotificationService,
   ThreadService,
   RecordLifecycleSubscriber,
+  { provide: JobRunner, useClass: InProcessJobRunner },
 ];
 
 /**
@@ -36,7 +39,7 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  exports: [ChatterConfig, ModelRegistry, ChatterEvents, PartnerService, ThreadService, NotificationService],
+  exports: [ChatterConfig, ModelRegistry, ChatterEvents, PartnerService, ThreadService, NotificationService, JobRunner],
 })
 export class ChatterModule extends ChatterConfigurableModule {
   static forRoot(options: typeof CHATTER_OPTIONS_TYPE): DynamicModule {

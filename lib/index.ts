@@ -17,5 +17,7 @@ export { sanitizeBody } from './thread/html.js';
 export { ChatterController } from './http/chatter.controller.js';
 export { presentMessage, presentFollower, type MessageView } from './http/message.presenter.js';
 
+export { JobRunner, type JobHandler, type JobOptions } from './jobs/job-runner.js';
+
 export { migrateChatter, chatterPlatform } from './schema/chatter-migrator.js';
 export { CHATTER_MIGRATIONS, type ChatterPlatform } from './migrations/index.js';
