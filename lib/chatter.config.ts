@@ -1,4 +1,7 @@
 import type { AliasDomainOptions, ChatterModuleOptions, UserMappingOptions } from './chatter.options.js';
+import type { MailTemplateOptions } from './chatter.options.js';
+import { resolveActivityOptions, type ResolvedActivityOptions } from './activity/activity-options.js';
+import { resolveAttachmentOptions, type ResolvedAttachmentOptions } from './attachment/attachment-options.js';
 
 export interface ResolvedAliasDomain extends Required<AliasDomainOptions> {}
 
@@ -8,6 +11,9 @@ export class ChatterConfig {
   readonly secret: string;
   readonly users: UserMappingOptions;
   readonly maxBodyBytes: number;
+  readonly activities: ResolvedActivityOptions;
+  readonly attachments: ResolvedAttachmentOptions;
+  readonly templates: MailTemplateOptions[];
 
   constructor(options: ChatterModuleOptions) {
     if (!options || !Array.isArray(options.domains) || options.domains.length === 0) {
@@ -23,6 +29,9 @@ export class ChatterConfig {
     this.secret = options.secret;
     this.users = options.users ?? {};
     this.maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
+    this.activities = resolveActivityOptions(options.activities);
+    this.attachments = resolveAttachmentOptions(options.attachments);
+    this.templates = options.templates ?? [];
   }
 
   get defaultDomain(): ResolvedAliasDomain {

@@ -13,7 +13,18 @@ export interface ChatterOptions {
   /** what deleting a record does to its thread: `delete` (default) removes it all; `orphan` keeps the messages */
   onDelete?: 'delete' | 'orphan';
   /** an inbound alias that creates records of this model, e.g. `{ name: 'support' }` */
-  alias?: { name: string; domain?: string; defaults?: Record<string, unknown>; contactPolicy?: 'everyone' | 'partners' | 'followers' };
+  alias?: {
+    name: string;
+    domain?: string;
+    defaults?: Record<string, unknown>;
+    contactPolicy?: 'everyone' | 'partners' | 'followers';
+    /** post every mail on this record instead of creating one */
+    forceThreadId?: string | number;
+    /** match the local part on any domain */
+    localPartOnly?: boolean;
+    /** the text sent to refused senders */
+    bounceMessage?: string;
+  };
 }
 
 const CHATTER_METADATA = Symbol.for('nestjs-chatter:model');

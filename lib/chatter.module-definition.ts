@@ -9,7 +9,7 @@ export const {
 } = new ConfigurableModuleBuilder<ChatterModuleOptions>({ moduleName: 'Chatter' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createChatterOptions')
-  .setExtras<ChatterModuleExtras>({ isGlobal: true, http: false }, (definition, extras) => ({
+  .setExtras<ChatterModuleExtras>({ isGlobal: true, http: false, queue: undefined }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal ?? true,
   }))

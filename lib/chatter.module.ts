@@ -1,4 +1,5 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnModuleInit, type Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ChatterConfig } from './chatter.config.js';
 import { getChatterOptions } from './chatter.decorator.js';
 import {
@@ -9,16 +10,46 @@ import {
 } from './chatter.module-definition.js';
 import type { ChatterModuleOptions } from './chatter.options.js';
 import { ChatterController } from './http/chatter.controller.js';
+import { UnfollowController } from './http/unfollow.controller.js';
+import { ActivityDigest } from './activity/activity-digest.js';
+import { ActivityService } from './activity/activity.service.js';
+import { ActivityTypeService } from './activity/activity-type.service.js';
+import { AttachmentService } from './attachment/attachment.service.js';
+import { AttachmentFileReaper } from './attachment/attachment-file-reaper.js';
+import { ActivityController } from './http/activity.controller.js';
+import { AttachmentController } from './http/attachment.controller.js';
+import { TemplateController } from './http/template.controller.js';
+import { uploadLimitsProvider } from './http/upload-limits.js';
+import { TemplateService } from './template/template.service.js';
 import { InProcessJobRunner } from './jobs/in-process-job-runner.js';
 import { JobRunner } from './jobs/job-runner.js';
+import { queueModeParts, type ChatterQueueOptions } from './jobs/queue-module.js';
 import { ModelRegistry } from './model-registry.js';
 import { NotificationService } from './outbound/notification.service.js';
+import { MailRenderer } from './outbound/mail-renderer.js';
+import { OutboundConfig } from './outbound/outbound.config.js';
+import { OutboxSender } from './outbound/outbox-sender.js';
+import { OutboxService } from './outbound/outbox.service.js';
 import { ChatterEvents } from './thread/events.js';
 import { FollowerService } from './thread/follower.service.js';
 import { PartnerService } from './thread/partner.service.js';
 import { RecordLifecycleSubscriber } from './thread/record-lifecycle.subscriber.js';
 import { SubtypeService } from './thread/subtype.service.js';
 import { ThreadService } from './thread/thread.service.js';
+import { InboundConfig } from './gateway/inbound-config.js';
+import { InboundGateway } from './gateway/inbound-gateway.js';
+import { InboundProcessor } from './gateway/inbound-processor.js';
+import { InboundMailHandler } from './gateway/inbound-mail-handler.js';
+import { InboundParser } from './gateway/inbound-parser.js';
+import { HttpRelayController } from './ingress/http-relay.controller.js';
+import { RecipientCheck } from './ingress/recipient-check.js';
+import { SmtpListener } from './ingress/smtp-listener.js';
+import { ImapFetcher } from './ingress/imap-fetcher.js';
+import { ImapIngress } from './ingress/imap-ingress.js';
+import { ChatterHealth } from './health/chatter-health.js';
+import { ChatterOperations } from './operations/chatter-operations.js';
+import { ScheduleModule } from '@nestjs/schedule';
+import { INBOUND_ROUTER_PROVIDERS } from './router/providers.js';
 
 const providers: Provider[] = [
   { provide: ChatterConfig, useFactory: (options: ChatterModuleOptions) => new ChatterConfig(options), inject: [CHATTER_OPTIONS] },
@@ -27,10 +58,33 @@ const providers: Provider[] = [
   PartnerService,
   SubtypeService,
   FollowerService,
+  OutboundConfig,
+  OutboxService,
+  MailRenderer,
+  OutboxSender,
   NotificationService,
   ThreadService,
   RecordLifecycleSubscriber,
   { provide: JobRunner, useClass: InProcessJobRunner },
+  AttachmentService,
+  AttachmentFileReaper,
+  ActivityTypeService,
+  ActivityService,
+  ActivityDigest,
+  TemplateService,
+  uploadLimitsProvider,
+  InboundConfig,
+  ...INBOUND_ROUTER_PROVIDERS,
+  InboundParser,
+  InboundMailHandler,
+  InboundProcessor,
+  InboundGateway,
+  RecipientCheck,
+  SmtpListener,
+  ImapFetcher,
+  ImapIngress,
+  ChatterHealth,
+  ChatterOperations,
 ];
 
 /**
@@ -38,16 +92,21 @@ const providers: Provider[] = [
  * `CHATTER_ENTITIES` and the host's `@Chatter()` entities.
  */
 @Module({
+  // SchedulerRegistry for the IMAP fetch intervals; the same forRoot() in the host app is deduplicated by Nest
+  imports: [ScheduleModule.forRoot()],
   providers,
-  exports: [ChatterConfig, ModelRegistry, ChatterEvents, PartnerService, ThreadService, NotificationService, JobRunner],
+  exports: [ChatterConfig, ModelRegistry, ChatterEvents, PartnerService, ThreadService, NotificationService, JobRunner,
+    AttachmentService, ActivityTypeService, ActivityService, ActivityDigest, TemplateService,
+    OutboxService, OutboxSender,
+    InboundGateway, SmtpListener, ImapIngress, ChatterHealth, ChatterOperations],
 })
 export class ChatterModule extends ChatterConfigurableModule {
   static forRoot(options: typeof CHATTER_OPTIONS_TYPE): DynamicModule {
-    return withHttp(super.forRoot(options), options.http);
+    return withQueue(withHttp(super.forRoot(options), options.http), options.queue);
   }
 
   static forRootAsync(options: typeof CHATTER_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withHttp(super.forRootAsync(options), options.http);
+    return withQueue(withHttp(super.forRootAsync(options), options.http), options.queue);
   }
 
   /**
@@ -60,29 +119,38 @@ export class ChatterModule extends ChatterConfigurableModule {
         throw new Error(`ChatterModule.forFeature(): ${entity?.name ?? String(entity)} has no @Chatter() decorator`);
       }
     }
-    return {
-      module: ChatterFeatureModule,
-      providers: [
-        {
-          provide: `CHATTER_FEATURE_${entities.map((e) => e.name).join('_')}`,
-          useFactory: (registry: ModelRegistry) => {
-            for (const entity of entities) {
-              if (!registry.forEntity(entity)) {
-                throw new Error(`ChatterModule.forFeature(): ${entity.name} is not among the MikroORM entities; add it to the ORM config`);
-              }
-            }
-            return entities;
-          },
-          inject: [ModelRegistry],
-        },
-      ],
-    };
+    return { module: ChatterFeatureModule, providers: [{ provide: CHATTER_FEATURE_ENTITIES, useValue: entities }] };
   }
 }
 
+const CHATTER_FEATURE_ENTITIES = Symbol('CHATTER_FEATURE_ENTITIES');
+
 @Module({})
-class ChatterFeatureModule {}
+class ChatterFeatureModule implements OnModuleInit {
+  constructor(
+    @Inject(CHATTER_FEATURE_ENTITIES) private readonly entities: Function[],
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** at init every provider exists; a non-strict look-up finds the registry whether ChatterModule is global or not */
+  onModuleInit(): void {
+    const registry = this.moduleRef.get(ModelRegistry, { strict: false });
+    for (const entity of this.entities) {
+      if (!registry.forEntity(entity)) {
+        throw new Error(`ChatterModule.forFeature(): ${entity.name} is not among the MikroORM entities; add it to the ORM config`);
+      }
+    }
+  }
+}
 
 function withHttp(definition: DynamicModule, http: boolean | undefined): DynamicModule {
-  return http ? { ...definition, controllers: [...(definition.controllers ?? []), ChatterController] } : definition;
+  const controllers = [ChatterController, ActivityController, AttachmentController, TemplateController, UnfollowController, HttpRelayController];
+  return http ? { ...definition, controllers: [...(definition.controllers ?? []), ...controllers] } : definition;
+}
+
+/** queue mode: Bull queues in the given Redis instead of the in-process runner */
+function withQueue(definition: DynamicModule, queue: ChatterQueueOptions | undefined): DynamicModule {
+  if (!queue) return definition;
+  const parts = queueModeParts(queue);
+  return { ...definition, imports: [...(definition.imports ?? []), ...parts.imports], providers: [...(definition.providers ?? []), ...parts.providers] };
 }

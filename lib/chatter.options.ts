@@ -1,4 +1,8 @@
 import type { ModuleMetadata } from '@nestjs/common';
+import type { AttachmentStorage } from './attachment/attachment-storage.js';
+import type { ImapMailboxOptions } from './ingress/imap-mailbox-config.js';
+import type { ChatterQueueOptions } from './jobs/queue-module.js';
+import type { OutgoingOptions } from './outbound/outgoing.options.js';
 
 /** A mail domain the chatter sends from and receives on (Odoo's `mail.alias.domain`). */
 export interface AliasDomainOptions {
@@ -38,6 +42,95 @@ export interface ChatterModuleOptions {
   users?: UserMappingOptions;
   /** largest accepted message body in bytes (sanitized HTML); default 1 MiB */
   maxBodyBytes?: number;
+  /** activity types of the host, the time zone of "today", the daily digest */
+  activities?: ActivityOptions;
+  /** where attachment bytes are stored, and the largest upload */
+  attachments?: AttachmentOptions;
+  /** email templates created at boot when missing (a template edited since is left as it is) */
+  templates?: MailTemplateOptions[];
+  /** how mail comes in */
+  incoming?: IncomingOptions;
+  /** notification emails: outgoing servers, From rewrite, layouts, the outbox sender */
+  outgoing?: OutgoingOptions;
+}
+
+/** Inbound mail (DESIGN §3). */
+export interface IncomingOptions {
+  /** IMAP mailboxes fetched on their own interval (and IDLE when asked) */
+  mailboxes?: ImapMailboxOptions[];
+  /** bearer token of the HTTP relay `POST /chatter/inbound` (and the `chatter-mailgate` CLI); the relay is off without one */
+  relayToken?: string;
+  /** the SMTP listener: `host:port` (port 0 = a free port), or false/'' for none (the default) */
+  smtpListen?: string | false;
+  /** largest accepted raw mail in bytes, on every ingress; default 25 MiB */
+  maxBytes?: number;
+  /** days the raw bytes of processed mails are kept; default 30 */
+  rawRetentionDays?: number;
+  /** days ledger rows are kept (without their raw bytes after `rawRetentionDays`); default 365 */
+  ledgerRetentionDays?: number;
+  /** model whose records are created from mails no other rule routes (a mailbox's own fallback wins) */
+  fallbackModel?: string;
+  /** loop protection: more than `limit` mails from one sender to one model or record within `windowMinutes` are refused */
+  loop?: { limit?: number; windowMinutes?: number };
+  /** bounces after which a partner is blacklisted for notifications; default 5 */
+  bounceThreshold?: number;
+  /** answer refused senders (at most once per sender per day); default true */
+  answerRefusals?: boolean;
+  /** process mails as soon as they are received; false only stores them (processed at the next boot or by `reprocess`) */
+  autoProcess?: boolean;
+  /** mails routed and delivered per processing transaction (each in its own savepoint); default 50 */
+  batchSize?: number;
+  /** worker threads parsing inbound mail (0: parse on the main thread); default one less than the CPUs, 1 to 4 */
+  parseWorkers?: number;
+  /** per-model hooks for mail that creates a record (`onMessageNew`) or lands on one (`onMessageUpdate`) */
+  models?: Record<string, InboundModelHooks>;
+}
+
+/** What a model does with inbound mail (Odoo's `message_new` / `message_update`). */
+export interface InboundModelHooks {
+  /**
+   * The values of the record an inbound mail creates. `defaults` already holds the alias defaults, the subject in the
+   * name field and the sender in the primary-email field; return them changed, or a new (unflushed) entity.
+   */
+  onMessageNew?: (mail: import('./gateway/inbound-mail.js').InboundMail, defaults: Record<string, unknown>) => Record<string, unknown> | object | Promise<Record<string, unknown> | object>;
+  /** called after a reply was posted on `record`, inside the same transaction (e.g. reopen a ticket) */
+  onMessageUpdate?: (mail: import('./gateway/inbound-mail.js').InboundMail, record: object) => void | Promise<void>;
+}
+
+/** An activity type a host adds next to the built-ins (To-Do, Email, Call, Meeting). */
+export interface ActivityTypeOptions {
+  name: string;
+  /** days from scheduling to the default deadline; default 0 (today) */
+  delayDays?: number;
+  /** default summary of its activities */
+  summary?: string;
+  /** offer it on this model only */
+  model?: string;
+}
+
+export interface ActivityOptions {
+  types?: ActivityTypeOptions[];
+  /** IANA time zone deciding which day is "today" for deadlines and the digest; default `UTC` */
+  timeZone?: string;
+  /** email each internal user their overdue and today's activities once a day, at `hour` (0-23, in `timeZone`; default 7). Off by default. */
+  dailyDigest?: boolean | { hour?: number };
+}
+
+export interface AttachmentOptions {
+  /** `'database'` (default), `{ directory }` for files on disk, or your own `AttachmentStorage` */
+  storage?: 'database' | { directory: string } | AttachmentStorage;
+  /** largest attachment accepted by the HTTP upload, in bytes; default 25 MiB */
+  maxBytes?: number;
+}
+
+export interface MailTemplateOptions {
+  name: string;
+  /** the model it renders; omit for a template usable on every model */
+  model?: string;
+  /** Liquid source */
+  subject?: string;
+  /** Liquid source (HTML) */
+  body: string;
 }
 
 /** Module-shaping options: these are read synchronously, even with forRootAsync. */
@@ -46,6 +139,8 @@ export interface ChatterModuleExtras {
   isGlobal?: boolean;
   /** mount `ChatterController` under `/chatter` (default false) */
   http?: boolean;
+  /** queue mode: run the background jobs on Bull queues in this Redis, shared by every replica (default: in-process) */
+  queue?: ChatterQueueOptions;
 }
 
 export type ChatterImports = ModuleMetadata['imports'];

@@ -38,6 +38,10 @@ export class TicketsController {
     const input = asObject(body);
     const em = this.em.fork();
     const ticket = await this.load(em, id);
+    if (input.subject !== undefined) {
+      if (typeof input.subject !== 'string' || !input.subject.trim()) throw new BadRequestException('subject must be a non-empty string');
+      ticket.subject = input.subject.trim();
+    }
     if (input.status !== undefined) {
       if (!TICKET_STATUSES.includes(input.status)) throw new BadRequestException(`status must be one of ${TICKET_STATUSES.join(', ')}`);
       ticket.status = input.status as TicketStatus;

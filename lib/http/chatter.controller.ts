@@ -3,6 +3,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { PartnerService, isValidEmail } from '../thread/partner.service.js';
 import { ThreadService } from '../thread/thread.service.js';
 import { presentFollower, presentMessage } from './message.presenter.js';
+import { optionalIntArray } from './http-input.js';
 
 /**
  * The chatter's HTTP API, mounted under `/chatter` when the module is imported with `{ http: true }`.
@@ -45,6 +46,8 @@ export class ChatterController {
         subject: typeof input.subject === 'string' ? input.subject : undefined,
         author: authorEmail ? { email: authorEmail, name: typeof input.authorName === 'string' ? input.authorName : undefined } : undefined,
         partnerIds: mentioned.map((p) => p.id),
+        // uploads from POST /chatter/:model/:id/attachments, moved onto this message
+        attachmentIds: optionalIntArray(input, 'attachmentIds'),
       },
     );
     const [loaded] = await this.threads.messages({ model, id }, { before: message.id + 1, limit: 1 });

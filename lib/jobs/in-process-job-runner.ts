@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { JobRunner, type JobHandler, type JobOptions } from './job-runner.js';
 
 interface Queue {
@@ -13,7 +13,7 @@ interface Queue {
  * enqueues is also recoverable from the database (outbox rows, ledger rows), which is what makes this safe.
  */
 @Injectable()
-export class InProcessJobRunner extends JobRunner implements OnApplicationShutdown {
+export class InProcessJobRunner extends JobRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('ChatterJobs');
   private readonly queues = new Map<string, Queue>();
   private readonly keys = new Set<string>();
@@ -88,6 +88,11 @@ export class InProcessJobRunner extends JobRunner implements OnApplicationShutdo
     for (const q of this.queues.values()) q.waiting.length = 0;
     // let running jobs finish: they hold database rows that must not stay claimed
     while (this.busy()) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** stop taking jobs and let the running ones finish while the ORM is still open */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.close();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,28 +1,72 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Message } from '../entities/message.entity.js';
 import { Notification } from '../entities/notification.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
+import { OutboxSender } from './outbox-sender.js';
+import { OutboxService } from './outbox.service.js';
 import { computeRecipients, type Recipient } from './recipients.js';
 
+/** mails queued per message, until `dispatch` after commit decides how they go out */
+const queued = new WeakMap<Message, number>();
+
 /**
- * Turns a posted message into one Notification per recipient, inside the post's transaction:
- * inbox recipients get a `sent` inbox notification; email recipients a `ready` one.
+ * Turns a posted message into one Notification per recipient, inside the post's transaction: inbox recipients get a
+ * `sent` inbox notification; email recipients a `ready` one and an OutgoingMail (the transactional outbox).
+ * After commit, `dispatch` starts the sending.
  */
 @Injectable()
 export class NotificationService {
+  constructor(
+    private readonly outbox: OutboxService,
+    private readonly sender: OutboxSender,
+  ) {}
+
   async notify(em: EntityManager, message: Message, mentioned: Partner[] = []): Promise<Recipient[]> {
     const recipients = await computeRecipients(em, message, mentioned);
-    for (const r of recipients) {
-      em.persist(
-        em.create(Notification, {
-          message,
-          partner: r.partner,
-          notificationType: r.channel,
-          status: r.channel === 'inbox' ? 'sent' : 'ready',
-        }),
+    if (recipients.length === 0) return recipients;
+    // rows go in bulk (a post to 1,000 followers is 2,000 rows): the message needs its id first
+    await em.flush();
+    const now = new Date();
+    const rows = recipients.map((r) => ({
+      message: message.id,
+      partner: r.partner.id,
+      notificationType: r.channel,
+      status: r.channel === 'inbox' ? ('sent' as const) : ('ready' as const),
+      failureType: null,
+      failureReason: null,
+      isRead: false,
+      readAt: null,
+      createdAt: now,
+    }));
+    for (let i = 0; i < rows.length; i += 500) await em.insertMany(Notification, rows.slice(i, i + 500));
+    const byEmail = recipients.filter((r) => r.channel === 'email');
+    if (byEmail.length > 0) {
+      const ids = await (em as SqlEntityManager)
+        .createQueryBuilder(Notification, 'n')
+        .select(['n.id', 'n.partner'])
+        .where({ message: message.id, notificationType: 'email' })
+        .execute<{ id: number; partner: number }[]>('all', true);
+      const notificationOf = new Map(ids.map((row) => [Number(row.partner), Number(row.id)]));
+      const count = await this.outbox.queueNotificationMails(
+        em,
+        message,
+        byEmail.map((r) => ({ partner: r.partner, notificationId: notificationOf.get(r.partner.id)! })),
       );
+      queued.set(message, (queued.get(message) ?? 0) + count);
     }
     return recipients;
+  }
+
+  /**
+   * Call after the transaction that wrote `message` committed: a small fan-out is sent right away by this process,
+   * a large one is drained through the job queue (other replicas help). Without mails, nothing happens.
+   */
+  dispatch(message: Message): void {
+    const count = queued.get(message) ?? 0;
+    queued.delete(message);
+    if (count === 0) return;
+    this.sender.sendMessage(message.id, count);
   }
 }

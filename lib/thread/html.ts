@@ -12,7 +12,8 @@ const OPTIONS: sanitizeHtml.IOptions = {
     'table', 'thead', 'tbody', 'tfoot', 'tr', 'th', 'td', 'caption', 'colgroup', 'col',
   ],
   allowedAttributes: {
-    a: ['href', 'title', 'name', 'target', 'rel'],
+    // data-oe-*: a mention link to a partner (see mentions.ts), kept so that it can be shown as one
+    a: ['href', 'title', 'name', 'target', 'rel', 'data-oe-model', 'data-oe-id'],
     img: ['src', 'alt', 'title', 'width', 'height'],
     td: ['colspan', 'rowspan', 'align', 'valign'],
     th: ['colspan', 'rowspan', 'align', 'valign'],

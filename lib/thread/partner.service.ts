@@ -4,19 +4,12 @@ import { Partner } from '../entities/partner.entity.js';
 import { ChatterConfig } from '../chatter.config.js';
 import type { ActorRef } from '../chatter.options.js';
 import { actorFromContext } from './actor.js';
+import { isValidEmail, normalizeEmail } from './email-address.js';
 
 /** What a caller may pass where a partner is expected. */
 export type PartnerLike = Partner | number | { email: string; name?: string; userId?: string | number };
 
-const EMAIL = /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+\.[^\s@<>(),;:"\\[\]]+$/;
-
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
-
-export function isValidEmail(email: string): boolean {
-  return email.length <= 320 && EMAIL.test(email.trim());
-}
+export { isValidEmail, normalizeEmail } from './email-address.js';
 
 /** Finds or creates partners (contacts) by email, and maps host users to them. */
 @Injectable()

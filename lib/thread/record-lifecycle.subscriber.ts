@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { MikroORM, ReferenceKind, type EntityManager, type EventArgs, type EventSubscriber } from '@mikro-orm/core';
+import { Activity } from '../entities/activity.entity.js';
 import { Attachment } from '../entities/attachment.entity.js';
 import { Follower } from '../entities/follower.entity.js';
 import { Message } from '../entities/message.entity.js';
@@ -69,7 +70,8 @@ export class RecordLifecycleSubscriber implements EventSubscriber, OnModuleInit 
           notify: false,
         });
         for (const field of changed) {
-          const [fieldType, oldValue] = typedValue(model, field, (changeSet.originalEntity as Record<string, unknown> | undefined)?.[field]);
+          const original = (changeSet.originalEntity as Record<string, unknown> | undefined)?.[field];
+          const [fieldType, oldValue] = typedValue(model, field, loadedReference(args.em, model, field, original) ?? original);
           const [, newValue] = typedValue(model, field, (args.entity as Record<string, unknown>)[field]);
           em.persist(em.create(TrackingValue, { message, field, fieldType, oldValue, newValue }));
         }
@@ -88,6 +90,8 @@ export class RecordLifecycleSubscriber implements EventSubscriber, OnModuleInit 
     const ctx = args.em.getTransactionContext();
     // rows go by SQL, not by the unit of work: the record's thread may be large and is not loaded
     await args.em.nativeDelete(Follower, where, { ctx });
+    // planned work on a record that is gone is moot, whatever happens to the messages
+    await args.em.nativeDelete(Activity, where, { ctx });
     if ((model.options.onDelete ?? 'delete') === 'delete') {
       await args.em.nativeDelete(Attachment, where, { ctx });
       await args.em.nativeDelete(Message, where, { ctx });
@@ -127,6 +131,14 @@ function fieldChanged(model: ChatterModel, field: string, payload: Record<string
 function sameValue(a: unknown, b: unknown): boolean {
   if (a instanceof Date || b instanceof Date) return new Date(a as Date).getTime() === new Date(b as Date).getTime();
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** the snapshot keeps only the id of an old reference: take the entity if this unit of work has it, for its name */
+function loadedReference(em: EntityManager, model: ChatterModel, field: string, value: unknown): object | undefined {
+  const prop = model.meta.properties[field];
+  if (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.EMBEDDED || !prop.targetMeta) return undefined;
+  if (value === null || value === undefined || typeof value === 'object') return undefined;
+  return em.getUnitOfWork().getById(prop.targetMeta.class, value as never);
 }
 
 /** the value as JSON, with its type: references keep their id (and a display name when loaded) */

@@ -1,5 +1,4 @@
 import { BadRequestException, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { MikroORM, type EntityManager } from '@mikro-orm/core';
 import { ChatterConfig } from '../chatter.config.js';
 import { Attachment } from '../entities/attachment.entity.js';
@@ -16,6 +15,8 @@ import { htmlToPreview, sanitizeBody, textToHtml } from './html.js';
 import { generateMessageId } from './message-id.js';
 import { PartnerService, type PartnerLike } from './partner.service.js';
 import { SubtypeService } from './subtype.service.js';
+import { mentionedPartners } from './mentions.js';
+import { AttachmentService } from '../attachment/attachment.service.js';
 
 export interface AttachmentInput {
   name: string;
@@ -35,6 +36,8 @@ export interface PostOptions {
   /** partners to notify even if they do not follow (mentions) */
   partnerIds?: number[];
   attachments?: AttachmentInput[];
+  /** files uploaded on this record beforehand (`POST /chatter/:model/:id/attachments`), moved onto the message */
+  attachmentIds?: number[];
   parentId?: number;
 }
 
@@ -64,9 +67,15 @@ export interface MessageDraft {
   incomingCc?: string[] | null;
   trimmedBody?: string | null;
   attachments?: AttachmentInput[];
+  /** uploads waiting on the record, moved onto the message */
+  attachmentIds?: number[];
   mentioned?: Partner[];
   /** notify followers (false for auto-replies and system messages) */
   notify?: boolean;
+  /** `body` went through `sanitizeBody` already (inbound mail, sanitized by the parse workers) */
+  sanitized?: boolean;
+  /** the preview of `body`, when the caller computed it already */
+  preview?: string;
 }
 
 /** Posts messages and notes, manages followers, reads threads and inboxes (Odoo's `mail.thread`, in small pieces). */
@@ -78,11 +87,12 @@ export class ThreadService {
     private readonly orm: MikroORM,
     private readonly models: ModelRegistry,
     private readonly partners: PartnerService,
-    private readonly followers: FollowerService,
+    private readonly followerService: FollowerService,
     private readonly subtypes: SubtypeService,
     private readonly notifications: NotificationService,
     private readonly events: ChatterEvents,
     private readonly options: ChatterConfig,
+    private readonly attachmentFiles: AttachmentService,
   ) {}
 
   /** Posts a message (`comment`, emails followers) or a note (internal). Returns once committed. */
@@ -94,7 +104,8 @@ export class ThreadService {
     const message = await this.orm.em.fork().transactional(async (em) => {
       await this.models.load(em, ref);
       const author = await this.authorFor(em, options.author);
-      const mentioned = await this.loadPartners(em, options.partnerIds ?? []);
+      // named partners ∪ partners `@`-mentioned in the body (existing ones only)
+      const mentioned = [...(await this.loadPartners(em, options.partnerIds ?? [])), ...(await mentionedPartners(em, options.body, !options.text))];
       const parent = options.parentId === undefined ? null : await this.parentIn(em, ref, options.parentId);
       const message = await this.write(em, ref, {
         type,
@@ -105,12 +116,15 @@ export class ThreadService {
         parent,
         isInternal: type === 'note',
         attachments: options.attachments,
+        attachmentIds: options.attachmentIds,
         mentioned,
       });
       // Odoo's auto-follow: a user who writes on a record follows it
-      if (author?.isInternal) await this.followers.follow(em, ref, author);
+      if (author?.isInternal) await this.followerService.follow(em, ref, author);
       return message;
     });
+    // committed: its notification emails can go out now
+    this.notifications.dispatch(message);
     this.emitPosted(message);
     return message;
   }
@@ -125,9 +139,9 @@ export class ThreadService {
    * lifecycle (creation and tracking messages) and by inbound mail. Validates and sanitizes the body.
    */
   async write(em: EntityManager, ref: ThreadRef, draft: MessageDraft): Promise<Message> {
-    const body = sanitizeBody(draft.body);
+    const body = draft.sanitized ? draft.body : sanitizeBody(draft.body);
     const attachments = draft.attachments ?? [];
-    if (!body && attachments.length === 0 && draft.type !== 'tracking') throw new BadRequestException('body is empty');
+    if (!body && attachments.length === 0 && !draft.attachmentIds?.length && draft.type !== 'tracking') throw new BadRequestException('body is empty');
     const max = this.options.maxBodyBytes;
     if (Buffer.byteLength(body) > max) throw new BadRequestException(`body is larger than ${max} bytes`);
     const message = em.create(Message, {
@@ -139,7 +153,7 @@ export class ThreadService {
       emailFrom: draft.emailFrom ?? (draft.author ? formatAddress(draft.author) : null),
       subject: draft.subject?.slice(0, 998) ?? null,
       body,
-      preview: htmlToPreview(body, 250),
+      preview: draft.preview ?? htmlToPreview(body, 250),
       messageId: draft.messageId ?? generateMessageId(ref, this.options.defaultDomain.name),
       parent: draft.parent ?? null,
       isInternal: draft.isInternal ?? false,
@@ -148,21 +162,9 @@ export class ThreadService {
       trimmedBody: draft.trimmedBody ?? null,
     });
     em.persist(message);
-    for (const file of attachments) {
-      em.persist(
-        em.create(Attachment, {
-          resModel: ref.model,
-          resId: ref.id,
-          message,
-          name: file.name,
-          mimetype: file.mimetype ?? 'application/octet-stream',
-          size: file.content.length,
-          content: file.content,
-          cid: file.cid ?? null,
-          checksum: createHash('sha256').update(file.content).digest('hex'),
-        }),
-      );
-    }
+    // bytes go to the configured storage (the row, or files on disk)
+    for (const file of attachments) await this.attachmentFiles.create(em, ref, file, message);
+    if (draft.attachmentIds?.length) await this.attachmentFiles.claim(em, ref, draft.attachmentIds, message);
     if (draft.notify !== false) await this.notifications.notify(em, message, draft.mentioned ?? []);
     return message;
   }
@@ -173,7 +175,7 @@ export class ThreadService {
       await this.models.load(em, ref);
       const partner = await this.partners.resolve(em, who);
       const subtypes = subtypeNames ? await this.subtypes.byNames(em, ref.model, subtypeNames) : undefined;
-      const follower = await this.followers.follow(em, ref, partner, subtypes);
+      const follower = await this.followerService.follow(em, ref, partner, subtypes);
       await em.flush();
       await em.populate(follower, ['partner', 'subtypes']);
       return follower;
@@ -184,14 +186,20 @@ export class ThreadService {
   async unfollow(target: ThreadTarget, partner: Partner | number): Promise<boolean> {
     const ref = this.models.ref(target);
     const partnerId = typeof partner === 'number' ? partner : partner.id;
-    return this.orm.em.fork().transactional((em) => this.followers.unfollow(em, ref, partnerId));
+    return this.orm.em.fork().transactional((em) => this.followerService.unfollow(em, ref, partnerId));
   }
 
-  async listFollowers(target: ThreadTarget): Promise<Follower[]> {
+  /** The record's followers with their partner and subtypes, oldest first. */
+  async followers(target: ThreadTarget): Promise<Follower[]> {
     const ref = this.models.ref(target);
     const em = this.orm.em.fork();
     await this.models.load(em, ref);
-    return this.followers.list(em, ref);
+    return this.followerService.list(em, ref);
+  }
+
+  /** @deprecated the same as `followers(target)` */
+  listFollowers(target: ThreadTarget): Promise<Follower[]> {
+    return this.followers(target);
   }
 
   /**

@@ -19,7 +19,7 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
   const db = await createTestDatabase(dialect);
   let app: INestApplication | undefined;
   try {
-    app = await bootstrap({ ...process.env, PORT: '0', DATABASE_URL: db.url, CHATTER_SECRET: 'test-secret-0123456789', ...env }, { logger: false });
+    app = await bootstrap({ ...process.env, PORT: '0', DATABASE_URL: db.url, CHATTER_SECRET: 'test-secret-0123456789', SMTP_LISTEN: '127.0.0.1:0', ...env }, { logger: false });
   } catch (error) {
     await db.drop();
     throw error;

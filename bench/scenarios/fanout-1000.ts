@@ -1,0 +1,147 @@
+/**
+ * fanout-1000: one comment on a record with 1,000 email followers; time from `ThreadService.post` until a loopback
+ * smtp-server sink (its own process) has accepted all 1,000 mails. That includes the post's transaction (message,
+ * 1,000 notifications, 1,000 outbox rows), the claims, rendering, SMTP and recording each outcome.
+ * baseline = raw nodemailer, with the same pool settings, sending the same 1,000 rendered mails to the same sink in
+ * the same run; ratio = baseline time / our time (≥ 0.8 is the target).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import nodemailer from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer/lib/mailer';
+import { MailRenderer, OutboxSender, OutgoingMail, Partner, SMTP_POOL_DEFAULTS, outboxRow, type RenderedOutgoingMail } from '../../lib/index.js';
+import { elapsedMs, median, result, type BenchResult, type BenchScenario } from '../result.js';
+import { BenchThread, benchDialects, withBenchApp } from '../support/bench-app.js';
+import type { ChatterTesting } from '../../test/support/chatter-testing.js';
+
+const FOLLOWERS = 1000;
+const ROUNDS = 5;
+
+export const fanout1000: BenchScenario = {
+  name: 'fanout-1000',
+  async run() {
+    const sink = await SinkProcess.start();
+    try {
+      const out: BenchResult[] = [];
+      const server = { host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true };
+      for (const dialect of benchDialects()) {
+        out.push(await withBenchApp(dialect, (app) => measure(app, sink, server), { chatter: { outgoing: { servers: [{ name: 'sink', transport: server }] } } }));
+      }
+      return out;
+    } finally {
+      sink.stop();
+    }
+  },
+};
+
+async function measure(app: ChatterTesting, sink: SinkProcess, server: object): Promise<BenchResult> {
+  const em = app.em();
+  const record = em.create(BenchThread, { name: 'Fan-out' });
+  const author = em.create(Partner, { email: 'agent@bench.test', name: 'Agent', userId: 'agent' });
+  await em.persist([record, author]).flush();
+  const target = { model: 'bench_thread', id: String(record.id) };
+  for (let i = 0; i < FOLLOWERS; i++) await app.threads.follow(target, { email: `customer${i}@outside.test`, name: `Customer ${i}` });
+  const sender = app.app.get(OutboxSender);
+  const renderer = app.app.get(MailRenderer);
+  const raw = nodemailer.createTransport({ ...SMTP_POOL_DEFAULTS, ...server } as never);
+
+  let seq = 0;
+  const ours = async (): Promise<{ ms: number; mails: SendMailOptions[] }> => {
+    const { done } = await sink.expect(FOLLOWERS);
+    const start = performance.now();
+    const message = await app.threads.post(target, { body: `<p>Update ${++seq}: the parts arrived, installation is planned for Monday.</p>`, author: author.id });
+    await done;
+    const ms = elapsedMs(start);
+    await sender.idle();
+    // the same mails, rendered the way the sender rendered them, for the baseline
+    const rows = await app.em().find(OutgoingMail, { message: message.id }, { orderBy: { id: 'asc' } });
+    const sent = rows.filter((r) => r.state === 'sent').length;
+    if (sent !== FOLLOWERS) throw new Error(`fanout-1000: ${sent} of ${FOLLOWERS} outbox rows are sent`);
+    const plain = rows.map(outboxRow);
+    await renderer.prepare(app.em(), plain);
+    return { ms, mails: (await Promise.all(plain.map((r) => renderer.render(r)))).map(asNodemailerMessage) };
+  };
+  const baseline = async (mails: SendMailOptions[]): Promise<number> => {
+    const { done } = await sink.expect(mails.length);
+    const start = performance.now();
+    await Promise.all(mails.map((m) => raw.sendMail(m)));
+    await done;
+    return elapsedMs(start);
+  };
+
+  try {
+    // warm-up: connections, JIT, caches
+    await baseline((await ours()).mails);
+    const oursMs: number[] = [];
+    const baseMs: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const run = await ours();
+      oursMs.push(run.ms);
+      baseMs.push(await baseline(run.mails));
+    }
+    console.log(`\n  fanout-1000/${app.db.dialect}: ours ${oursMs.map((n) => n.toFixed(0)).join(', ')} ms; baseline ${baseMs.map((n) => n.toFixed(0)).join(', ')} ms`);
+    const ourMedian = median(oursMs);
+    const baseMedian = median(baseMs);
+    // ratio = baseline time / our time (our time is the value)
+    return { ...result(`fanout-1000/${app.db.dialect}`, 'ms', ourMedian, baseMedian, ROUNDS), ratio: Math.round((baseMedian / ourMedian) * 1000) / 1000 };
+  } finally {
+    raw.close();
+  }
+}
+
+/** what a developer would hand nodemailer for the same mail */
+function asNodemailerMessage({ mail, envelope }: RenderedOutgoingMail): SendMailOptions {
+  return {
+    from: mail.from,
+    to: mail.to,
+    replyTo: mail.replyTo ?? undefined,
+    subject: mail.subject,
+    messageId: mail.messageId,
+    headers: mail.headers,
+    text: mail.text,
+    html: mail.html,
+    attachments: mail.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType, ...(a.cid ? { cid: a.cid } : {}) })),
+    envelope: { ...envelope },
+  };
+}
+
+/** the sink process (bench/support/smtp-sink-process.ts) and its IPC */
+class SinkProcess {
+  private rounds = 0;
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<SinkProcess> {
+    const child = fork(new URL('../support/smtp-sink-process.js', import.meta.url), [], { stdio: 'inherit' });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the sink process exited (${code})`)));
+      child.once('message', (m: { port: number }) => resolve(m.port));
+    });
+    return new SinkProcess(child, port);
+  }
+
+  /** starts counting a round; resolves once the sink is ready, with `done`: the round's last acceptance */
+  async expect(n: number): Promise<{ done: Promise<void> }> {
+    const id = ++this.rounds;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    await new Promise<void>((ready) => {
+      const onMessage = (m: { ready?: number; done?: number }) => {
+        if (m.ready === id) ready();
+        if (m.done === id) {
+          this.child.off('message', onMessage);
+          resolveDone();
+        }
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ expect: n, id });
+    });
+    return { done };
+  }
+
+  stop(): void {
+    this.child.disconnect();
+  }
+}

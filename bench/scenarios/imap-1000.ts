@@ -1,0 +1,122 @@
+/**
+ * imap-1000: 1,000 mails waiting in a real Dovecot, fetched by the IMAP ingress into the ledger AND processed (each
+ * creates a ticket with its first message), in mails per second. baseline = raw imapflow fetching the same 1,000
+ * sources over one connection and running mailparser's simpleParser on each, in the same run (before and after
+ * ours, averaged); ratio = ours / baseline throughput (= baseline time / our time).
+ * A second line, `…/ledger-only`, fetches the same mails with processing off (`incoming.autoProcess: false`): the
+ * IMAP ingress and the ledger commits alone, against the same baseline.
+ */
+import { ImapFlow } from 'imapflow';
+import { simpleParser } from 'mailparser';
+import { ChatterModule, ImapIngress, InboundEmail, JobRunner } from '../../lib/index.js';
+import { Lead } from '../../sample-app/lead.entity.js';
+import { Ticket } from '../../sample-app/ticket.entity.js';
+import { IMAP_PASSWORD, IMAP_USERS, startDovecot, type DovecotServer } from '../../test/support/dovecot.js';
+import { elapsedMs, result, type BenchResult, type BenchScenario } from '../result.js';
+import { benchDialects, withBenchApp } from '../support/bench-app.js';
+
+const MAILS = 1000;
+
+export const imap1000: BenchScenario = {
+  name: 'imap-1000',
+  async run() {
+    const out: BenchResult[] = [];
+    for (const dialect of benchDialects()) {
+      const dovecot = await startDovecot();
+      try {
+        for (const processed of [true, false]) {
+          // each variant fetches its own copy of the mails: test@ processes, bob@ only fills the ledger
+          const user = processed ? IMAP_USERS.test : IMAP_USERS.bob;
+          out.push(await withBenchApp(dialect, async (app) => {
+            // the app is up (its boot-time fetch found the folder empty) before the mails arrive
+            const jobs = app.app.get(JobRunner);
+            await jobs.drain();
+            await dovecot.appendMany(Array.from({ length: MAILS }, (_, i) => benchMail(i, dialect)), { user });
+            const before = await baseline(dovecot, user);
+            const oursMs = await ours(app.app.get(ImapIngress), jobs, app.orm, processed);
+            const after = await baseline(dovecot, user);
+            const baseMs = (before + after) / 2;
+            const name = `imap-1000/${dialect}${processed ? '' : '/ledger-only'}`;
+            return result(name, 'mails/s', (MAILS * 1000) / oursMs, (MAILS * 1000) / baseMs, MAILS);
+          }, {
+            entities: [Ticket, Lead],
+            imports: [ChatterModule.forFeature([Ticket, Lead])],
+            chatter: {
+              incoming: {
+                autoProcess: processed,
+                mailboxes: [{ name: 'bench', url: dovecot.url({ user, params: { idle: false, intervalMs: 3_600_000 } }) }],
+              },
+            },
+          }));
+        }
+      } finally {
+        await dovecot.stop();
+      }
+    }
+    return out;
+  },
+};
+
+/** one fetch job from the first byte to the last mail processed (or, without processing, the last ledger commit) */
+async function ours(ingress: ImapIngress, jobs: JobRunner, orm: { em: { fork(): any } }, processed: boolean): Promise<number> {
+  const already = await orm.em.fork().count(InboundEmail, {});
+  if (already !== 0) throw new Error(`imap-1000: ${already} mails were taken before the measurement`);
+  const started = performance.now();
+  const fetched = await ingress.fetchNow('bench');
+  await jobs.drain();
+  const ms = elapsedMs(started);
+  if (fetched?.received !== MAILS) throw new Error(`imap-1000: the fetch took ${fetched?.received} mails, expected ${MAILS}`);
+  const delivered = await orm.em.fork().count(InboundEmail, { status: processed ? 'delivered' : 'received' });
+  if (delivered !== MAILS) throw new Error(`imap-1000: ${delivered} of ${MAILS} mails are ${processed ? 'delivered into a thread' : 'in the ledger'}`);
+  return ms;
+}
+
+/** raw imapflow + simpleParser over the same mails (BODY.PEEK: it leaves them unseen for us) */
+async function baseline(dovecot: DovecotServer, user: string): Promise<number> {
+  const started = performance.now();
+  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user, pass: IMAP_PASSWORD }, logger: false, disableAutoIdle: true });
+  await client.connect();
+  let parsed = 0;
+  try {
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      for await (const mail of client.fetch('1:*', { uid: true, source: true })) {
+        await simpleParser(mail.source!);
+        parsed++;
+      }
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout();
+  }
+  if (parsed !== MAILS) throw new Error(`imap-1000: the baseline parsed ${parsed} mails`);
+  return elapsedMs(started);
+}
+
+/** a new-ticket mail of a few KB, text and HTML, each from its own sender (the loop guard counts per sender) */
+function benchMail(i: number, tag: string): string {
+  const paragraph = `Our order ${1000 + i} arrived with a damaged box and two items missing. We need a replacement before Friday, the event starts on Saturday morning.`;
+  const text = Array.from({ length: 8 }, () => paragraph).join('\n\n');
+  const html = `<html><body>${Array.from({ length: 8 }, () => `<p>${paragraph}</p>`).join('')}<p>Regards,<br>Customer ${i}</p></body></html>`;
+  return [
+    `From: Customer ${i} <customer${i}@outside.test>`,
+    'To: support@example.test',
+    `Subject: Damaged delivery for order ${1000 + i}`,
+    `Date: ${new Date(Date.UTC(2026, 0, 1, 8, 0, i % 60)).toUTCString()}`,
+    `Message-ID: <imap1000-${tag}-${i}@outside.test>`,
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/alternative; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    text,
+    '--b1',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    html,
+    '--b1--',
+    '',
+  ].join('\r\n');
+}

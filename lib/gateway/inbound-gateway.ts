@@ -1,0 +1,199 @@
+import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException, PayloadTooLargeException, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { MikroORM } from '@mikro-orm/core';
+import { InboundEmail, type InboundSourceKind } from '../entities/inbound-email.entity.js';
+import { JobRunner } from '../jobs/job-runner.js';
+import { InboundConfig } from './inbound-config.js';
+import { InboundParser } from './inbound-parser.js';
+import { InboundProcessor } from './inbound-processor.js';
+import { LedgerWriter } from './ledger-writer.js';
+import { peekMessageId, sha256, synthesizeMessageId } from './raw-mail.js';
+
+/** Where a raw mail came from. `key` makes a redelivery by the same source a no-op (IMAP: `mailbox:uidvalidity:uid`). */
+export interface InboundSource {
+  kind: InboundSourceKind;
+  key?: string;
+  /** the IMAP mailbox (duplicates are detected per mailbox) */
+  mailbox?: string;
+  /** envelope recipients (SMTP RCPT TO, the MTA's `${recipient}`) */
+  recipients?: string[];
+  /** model to create records in when nothing else routes the mail */
+  fallbackModel?: string;
+}
+
+export interface InboundReceipt {
+  id: number;
+  /** the same source had already delivered this mail: nothing new was stored */
+  duplicate: boolean;
+}
+
+export const INBOUND_PROCESS_JOB = 'chatter.inbound.process';
+const PURGE_INTERVAL_MS = 6 * 60 * 60_000;
+const BATCHES_PER_JOB = 4;
+const EARLY_PARSE_MAX_BYTES = 1 << 20;
+
+/** A raw mail and where it came from, for `receiveMany`. */
+export interface InboundDelivery {
+  raw: Buffer;
+  source: InboundSource;
+}
+
+/** processing job data: the ledger rows to process (`id` is what older jobs carry) */
+interface ProcessJob {
+  id?: number;
+  ids?: number[];
+}
+
+/**
+ * The one door every ingress uses. `receive` writes the raw mail to the ledger and commits before it returns — so an
+ * ingress acknowledges (IMAP `\Seen`, SMTP 250, pipe exit 0, HTTP 2xx) only what is safe — then schedules processing
+ * through the JobRunner. Mails received together (concurrent calls, `receiveMany`) share their ledger transaction and
+ * are processed in batches. At boot, rows still waiting (a crash between commit and processing) are scheduled again.
+ */
+@Injectable()
+export class InboundGateway implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ChatterInbound');
+  private purgeTimer?: NodeJS.Timeout;
+  private readonly ledger: LedgerWriter;
+  /** rows committed but not yet handed to the JobRunner: scheduled together, a microtask later */
+  private unscheduled: number[] = [];
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly jobs: JobRunner,
+    private readonly config: InboundConfig,
+    private readonly processor: InboundProcessor,
+    private readonly parser: InboundParser,
+  ) {
+    this.ledger = new LedgerWriter(orm);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.jobs.register<ProcessJob>(INBOUND_PROCESS_JOB, async ({ id, ids }) => {
+      await this.processor.processMany(ids ?? (id === undefined ? [] : [id]));
+    });
+    if (this.config.autoProcess) await this.resumePending();
+    this.purgeTimer = setInterval(() => this.purge().catch((e: Error) => this.logger.warn(`purge failed: ${e.message}`)), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+  }
+
+  /** Stores a raw mail (committed when this resolves) and schedules its processing. */
+  async receive(raw: Buffer, source: InboundSource): Promise<InboundReceipt> {
+    if (!Buffer.isBuffer(raw) || raw.length === 0) throw new BadRequestException('the mail is empty');
+    if (raw.length > this.config.maxBytes) throw new PayloadTooLargeException(`the mail is larger than ${this.config.maxBytes} bytes`);
+    const hash = sha256(raw);
+    const sourceKey = (source.key ?? `sha256:${hash}`).slice(0, 512);
+    const messageId = peekMessageId(raw) ?? synthesizeMessageId(hash);
+    const recipients = source.recipients?.length ? source.recipients.map((r) => r.toLowerCase()) : null;
+    // parsing starts while the row commits; processing takes the result instead of reading the bytes back (big mails
+    // are read back: a burst of them would hold their bytes twice)
+    const parsing = this.config.autoProcess && raw.length <= EARLY_PARSE_MAX_BYTES
+      ? this.parser.parse(raw, { envelope: recipients ?? [], bounceAddresses: this.config.bounceAddresses, messageId })
+      : undefined;
+    parsing?.catch(() => undefined); // a parse error is the processing's to report
+    const entry = await this.ledger.write({
+      sourceKind: source.kind,
+      sourceKey,
+      mailbox: (source.mailbox ?? '').slice(0, 255),
+      raw,
+      size: raw.length,
+      sha256: hash,
+      messageId,
+      recipients,
+      fallbackModel: source.fallbackModel ?? null,
+    });
+    if (parsing && !entry.duplicate) this.parser.keep(entry.id, parsing, raw.length);
+    // a duplicate whose first delivery was stored but maybe never processed (a crash): make sure it is
+    if (entry.status === 'received') this.schedule(entry.id);
+    return { id: entry.id, duplicate: entry.duplicate };
+  }
+
+  /**
+   * Stores many raw mails at once (an IMAP batch): they share ledger transactions and processing batches. Each mail
+   * has its own outcome, in order: a receipt once its row is committed, or why it was refused.
+   */
+  receiveMany(mails: InboundDelivery[]): Promise<PromiseSettledResult<InboundReceipt>[]> {
+    return Promise.allSettled(mails.map((m) => this.receive(m.raw, m.source)));
+  }
+
+  /** Processes a stored mail now (if it is waiting); returns the row as it ends. */
+  async process(id: number): Promise<InboundEmail | null> {
+    return this.processor.process(id);
+  }
+
+  /** Routes a mail again from its raw bytes, e.g. after a failure or a configuration fix. */
+  async reprocess(id: number): Promise<InboundEmail> {
+    const em = this.orm.em.fork();
+    const row = await em.findOne(InboundEmail, id, { fields: ['id', 'status', 'claimedAt', 'purgedAt'] });
+    if (!row) throw new NotFoundException(`inbound mail ${id} not found`);
+    if (row.purgedAt) throw new BadRequestException(`inbound mail ${id}: its raw bytes were purged`);
+    const stale = Date.now() - this.config.processingLeaseMs;
+    if (row.status === 'processing' && row.claimedAt && row.claimedAt.getTime() >= stale) {
+      throw new ConflictException(`inbound mail ${id} is being processed`);
+    }
+    if (row.status !== 'received') {
+      await em.nativeUpdate(InboundEmail, { id, status: row.status }, { status: 'received', claimedAt: null, decision: null, reason: null, error: null, processedAt: null });
+    }
+    const done = await this.processor.process(id);
+    if (!done || done.status === 'processing' || done.status === 'received') throw new ConflictException(`inbound mail ${id} is being processed`);
+    return done;
+  }
+
+  /** Schedules every row still waiting, or claimed by a worker that died. */
+  async resumePending(): Promise<number> {
+    const em = this.orm.em.fork();
+    const stale = new Date(Date.now() - this.config.processingLeaseMs);
+    const rows = await em.find(
+      InboundEmail,
+      { $or: [{ status: 'received' }, { status: 'processing', claimedAt: { $lt: stale } }] },
+      { fields: ['id'], orderBy: { id: 'asc' } },
+    );
+    this.schedule(...rows.map((r) => r.id));
+    if (rows.length) this.logger.log(`resumed ${rows.length} inbound mail(s) left unprocessed`);
+    return rows.length;
+  }
+
+  /** Drops raw bytes past `rawRetentionDays` and rows past `ledgerRetentionDays`; returns the counts. */
+  async purge(now = new Date()): Promise<{ rawPurged: number; rowsDeleted: number }> {
+    const em = this.orm.em.fork();
+    const day = 24 * 60 * 60_000;
+    const final = ['delivered', 'bounced', 'rejected', 'ignored', 'failed'] as const;
+    const rawPurged = await em.nativeUpdate(
+      InboundEmail,
+      { receivedAt: { $lt: new Date(now.getTime() - this.config.rawRetentionDays * day) }, purgedAt: null, status: { $in: [...final] } },
+      { raw: null, purgedAt: now },
+    );
+    const rowsDeleted = await em.nativeDelete(InboundEmail, {
+      receivedAt: { $lt: new Date(now.getTime() - this.config.ledgerRetentionDays * day) },
+      status: { $in: [...final] },
+    });
+    return { rawPurged, rowsDeleted };
+  }
+
+  /** hands rows to the JobRunner, a few batches per job (parsing one batch overlaps routing the previous one) */
+  private schedule(...ids: number[]): void {
+    if (!this.config.autoProcess || ids.length === 0) return;
+    if (this.unscheduled.length === 0) queueMicrotask(() => void this.enqueueUnscheduled());
+    this.unscheduled.push(...ids);
+  }
+
+  private async enqueueUnscheduled(): Promise<void> {
+    const ids = [...new Set(this.unscheduled)].sort((a, b) => a - b);
+    this.unscheduled = [];
+    const perJob = this.config.batchSize * BATCHES_PER_JOB;
+    for (let i = 0; i < ids.length; i += perJob) {
+      const chunk = ids.slice(i, i + perJob);
+      // the key makes scheduling the same rows again (a restart on every replica) one job while it waits
+      const key = chunk.length === 1 ? String(chunk[0]) : `${chunk[0]}-${chunk[chunk.length - 1]}:${chunk.length}`;
+      try {
+        await this.jobs.enqueue<ProcessJob>(INBOUND_PROCESS_JOB, { ids: chunk }, { key });
+      } catch (error) {
+        // the rows are committed: the next boot (or `resumePending`) schedules them again
+        this.logger.error(`could not schedule inbound mails ${chunk.join(', ')}: ${(error as Error).message}`);
+      }
+    }
+  }
+}

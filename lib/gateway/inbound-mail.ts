@@ -1,0 +1,179 @@
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { isValidEmail, normalizeEmail } from '../thread/email-address.js';
+import { htmlToPreview, sanitizeBody } from '../thread/html.js';
+import type { AttachmentInput } from '../thread/thread.service.js';
+import { detectAutoReply } from './auto-reply.js';
+import { detectBounce, isDaemon, type BounceReport } from './bounce-detector.js';
+import { parseMimeTree } from './mime-tree.js';
+import { trimQuotes } from './quote-trimmer.js';
+import { addressesIn, headerBlock, headerValues, messageIdList, messageIdOf, normalizeRaw } from './raw-mail.js';
+
+/** A parsed inbound mail: everything the router and the delivery need, computed once. */
+export interface InboundMail {
+  messageId: string;
+  /** normalized sender address, or null when the From has none usable */
+  sender: string | null;
+  senderName: string | null;
+  /** the From header as received */
+  from: string | null;
+  /** a sender that is a mail system (mailer-daemon, postmaster) */
+  fromDaemon: boolean;
+  /** `Return-Path: <>`: the mail itself must never be answered */
+  nullReturnPath: boolean;
+  subject: string;
+  to: string[];
+  cc: string[];
+  /** every address the mail was delivered to: To, Cc, Delivered-To, X-Original-To, Resent-*, envelope */
+  recipients: string[];
+  inReplyTo: string[];
+  references: string[];
+  /** sanitized HTML of what the sender wrote */
+  body: string;
+  /** plain-text excerpt of `body` (a message's preview) */
+  preview: string;
+  /** sanitized HTML of the quoted history trimmed from it; null when none */
+  trimmedBody: string | null;
+  attachments: AttachmentInput[];
+  autoReply: boolean;
+  autoReplyReason?: string;
+  bounce?: BounceReport;
+  /** a header of the top-level message, first value */
+  header(name: string): string | undefined;
+  date: Date | null;
+}
+
+/**
+ * An InboundMail as plain data (what a parse worker sends back): the top-level header block instead of `header()`.
+ * `inboundMail()` turns it into an InboundMail.
+ */
+export type InboundMailData = Omit<InboundMail, 'header'> & {
+  /** the top-level header block, unfolded, latin1 */
+  headerBlock: string;
+};
+
+export interface ParseContext {
+  /** envelope recipients from the ingress */
+  envelope: string[];
+  bounceAddresses: { local: string; domain: string }[];
+  messageId: string;
+}
+
+const ENVELOPE_HEADERS = ['delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to', 'resent-to', 'resent-cc', 'x-rcpt-to'];
+
+export async function parseInbound(raw: Buffer, ctx: ParseContext): Promise<InboundMail> {
+  return inboundMail(await parseInboundData(raw, ctx));
+}
+
+/** the mail with its `header()` look-up */
+export function inboundMail(data: InboundMailData): InboundMail {
+  const { headerBlock: block, ...mail } = data;
+  return { ...mail, header: (name: string) => headerValues(block, name)[0] };
+}
+
+/** parses a raw mail into plain, structured-cloneable data */
+export async function parseInboundData(raw: Buffer, ctx: ParseContext): Promise<InboundMailData> {
+  const input = normalizeRaw(raw);
+  const parsed = await simpleParser(input, { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+  const block = headerBlock(input);
+  const header = (name: string) => headerValues(block, name)[0];
+  const fromAddress = first(parsed.from);
+  const sender = fromAddress?.address && isValidEmail(fromAddress.address) ? normalizeEmail(fromAddress.address) : null;
+  const subject = (parsed.subject ?? '').replace(/\0/g, '').trim();
+  const to = addresses(parsed.to);
+  const cc = addresses(parsed.cc);
+  const recipients = unique([...to, ...cc, ...ENVELOPE_HEADERS.flatMap((h) => headerValues(block, h).flatMap(addressesIn)), ...ctx.envelope.map(normalizeEmail)]);
+  const returnPath = headerValues(block, 'return-path');
+  const nullReturnPath = returnPath.length > 0 && returnPath.every((v) => /^<\s*>$/.test(v.trim()));
+  const verdict = detectAutoReply(header, subject);
+  const tree = parseMimeTree(input.toString('latin1'));
+  const bounce = detectBounce(tree, {
+    recipients,
+    bounceAddresses: ctx.bounceAddresses,
+    fromAddress: sender ?? undefined,
+    fromName: fromAddress?.name,
+    subject,
+    returnPathEmpty: nullReturnPath,
+  });
+  const { body, trimmed } = content(parsed, input);
+  return {
+    messageId: messageIdOf(parsed.messageId) ?? ctx.messageId,
+    sender,
+    senderName: noNul(fromAddress?.name?.trim() ?? '') || null,
+    from: noNul(parsed.from?.text ?? '').slice(0, 512) || null,
+    fromDaemon: isDaemon({ fromAddress: sender ?? undefined, fromName: fromAddress?.name }),
+    nullReturnPath,
+    subject,
+    to,
+    cc,
+    recipients,
+    inReplyTo: messageIdList(parsed.inReplyTo),
+    references: messageIdList(parsed.references),
+    body,
+    preview: htmlToPreview(body, 250),
+    trimmedBody: trimmed,
+    attachments: parsed.attachments.map((a, i) => ({
+      name: noNul(a.filename || defaultName(a.contentType, i)).slice(0, 512),
+      content: a.content,
+      mimetype: (a.contentType || 'application/octet-stream').slice(0, 255),
+      cid: a.contentId ? a.contentId.replace(/^<|>$/g, '').slice(0, 255) : undefined,
+    })),
+    autoReply: verdict.autoReply,
+    autoReplyReason: verdict.reason,
+    bounce,
+    headerBlock: block,
+    date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
+  };
+}
+
+/** the body: HTML when there is one, else the text; quoted history trimmed; sanitized */
+function content(parsed: ParsedMail, input: Buffer): { body: string; trimmed: string | null } {
+  let text = parsed.text ?? '';
+  const html = typeof parsed.html === 'string' ? parsed.html : '';
+  // a multipart whose boundary never appears (trimmed fixtures, broken senders) parses to nothing: keep its body text
+  if (!html && !text.trim() && parsed.attachments.length === 0) {
+    const split = /\r?\n\r?\n/.exec(input.toString('latin1', 0, Math.min(input.length, 2 << 20)));
+    text = split ? input.subarray(split.index + split[0].length).toString('utf8') : '';
+  }
+  const { body, trimmed } = trimQuotes({ html, text });
+  const clean = noNul(sanitizeBody(body));
+  const cleanTrimmed = trimmed ? noNul(sanitizeBody(trimmed)) : null;
+  if (!clean && html && text.trim()) {
+    // an HTML part that sanitizes to nothing (images only, scripts): fall back to the text part
+    const fromText = trimQuotes({ text });
+    return { body: noNul(sanitizeBody(fromText.body)), trimmed: fromText.trimmed ? noNul(sanitizeBody(fromText.trimmed)) : null };
+  }
+  return { body: clean, trimmed: cleanTrimmed || null };
+}
+
+/** NUL bytes are legal in a broken mail and illegal in database text */
+function noNul(text: string): string {
+  return text.includes('\0') ? text.replace(/\0/g, '') : text;
+}
+
+function first(value: AddressObject | AddressObject[] | undefined): { address?: string; name?: string } | undefined {
+  const list = Array.isArray(value) ? value : value ? [value] : [];
+  for (const obj of list) for (const v of obj.value) if (v.address) return v;
+  for (const obj of list) for (const v of obj.value) for (const g of v.group ?? []) if (g.address) return g;
+  return list[0]?.value[0];
+}
+
+function addresses(value: AddressObject | AddressObject[] | undefined): string[] {
+  const list = Array.isArray(value) ? value : value ? [value] : [];
+  const out: string[] = [];
+  for (const obj of list) {
+    for (const v of obj.value) {
+      for (const a of [v, ...(v.group ?? [])]) if (a.address && isValidEmail(a.address)) out.push(normalizeEmail(a.address));
+    }
+  }
+  return unique(out);
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values.filter(Boolean))];
+}
+
+function defaultName(contentType: string, index: number): string {
+  if (contentType === 'message/rfc822') return `message-${index + 1}.eml`;
+  const ext = /\/([a-z0-9.+-]+)$/i.exec(contentType)?.[1]?.replace(/^(x-|vnd\.)/, '') ?? 'bin';
+  return `attachment-${index + 1}.${ext.slice(0, 10)}`;
+}

@@ -1,0 +1,58 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { InboundConfig } from './inbound-config.js';
+import type { InboundMail, ParseContext } from './inbound-mail.js';
+import { ParsePool } from './parse-pool.js';
+
+/**
+ * Parses started at receive time and not yet taken by processing (e.g. another replica processes them), at most this
+ * many raw bytes' worth: the oldest are dropped first, and processing then reads the raw bytes back.
+ */
+const MAX_KEPT_BYTES = 64 << 20;
+
+/**
+ * Parses raw mails for processing: on `incoming.parseWorkers` worker threads, or on the main thread with 0.
+ * A mail can be parsed as soon as it is received (`keep`): processing its ledger row then takes that result
+ * (`take`) instead of reading the raw bytes back from the database and parsing them then.
+ */
+@Injectable()
+export class InboundParser implements OnApplicationShutdown {
+  private readonly logger = new Logger('ChatterInbound');
+  private readonly pool: ParsePool;
+  private readonly kept = new Map<number, { parsing: Promise<InboundMail>; bytes: number }>();
+  private keptBytes = 0;
+
+  constructor(config: InboundConfig) {
+    this.pool = new ParsePool(config.parseWorkers, (message) => this.logger.warn(message));
+  }
+
+  parse(raw: Buffer, ctx: ParseContext): Promise<InboundMail> {
+    return this.pool.parse(raw, ctx);
+  }
+
+  /** keeps the parse of ledger row `id`'s raw bytes (`bytes` long), for `take` */
+  keep(id: number, parsing: Promise<InboundMail>, bytes: number): void {
+    this.take(id);
+    this.kept.set(id, { parsing, bytes });
+    this.keptBytes += bytes;
+    for (const [oldest, entry] of this.kept) {
+      if (this.keptBytes <= MAX_KEPT_BYTES) break;
+      this.kept.delete(oldest);
+      this.keptBytes -= entry.bytes;
+    }
+  }
+
+  /** the parse kept for row `id`, once */
+  take(id: number): Promise<InboundMail> | undefined {
+    const entry = this.kept.get(id);
+    if (!entry) return undefined;
+    this.kept.delete(id);
+    this.keptBytes -= entry.bytes;
+    return entry.parsing;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.kept.clear();
+    this.keptBytes = 0;
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,117 @@
+import { MikroORM, type EntityManager } from '@mikro-orm/core';
+import { InboundEmail, type InboundSourceKind, type InboundStatus } from '../entities/inbound-email.entity.js';
+
+/** A ledger row to store, as the gateway built it. */
+export type LedgerRowValues = Pick<InboundEmail, 'mailbox' | 'raw' | 'size' | 'sha256' | 'messageId' | 'recipients' | 'fallbackModel'> & {
+  sourceKind: InboundSourceKind;
+  sourceKey: string;
+};
+
+/** A stored row: new, or the one the same source delivered before. */
+export interface LedgerEntry {
+  id: number;
+  duplicate: boolean;
+  status: InboundStatus;
+}
+
+interface Pending {
+  values: LedgerRowValues;
+  resolve: (entry: LedgerEntry) => void;
+  reject: (error: unknown) => void;
+}
+
+/** rows and bytes per ledger transaction */
+const MAX_ROWS = 200;
+const MAX_BYTES = 16 << 20;
+
+/**
+ * Writes ledger rows with group commit: rows that arrive while a transaction is being committed (concurrent SMTP
+ * sessions, an IMAP batch, `receiveMany`) go into the next one together, so a burst of mails costs a few commits
+ * instead of one each. Every caller still resolves only after its own row is committed. A row whose source already
+ * delivered it (same source kind and key) is not stored again: the earlier row is returned as a duplicate. If a group's
+ * transaction fails (a duplicate racing in from another process, a value the database refuses), its rows are written
+ * one per transaction, so one bad row fails alone.
+ */
+export class LedgerWriter {
+  private readonly queue: Pending[] = [];
+  private draining = false;
+
+  constructor(private readonly orm: MikroORM) {}
+
+  write(values: LedgerRowValues): Promise<LedgerEntry> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ values, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        // a microtask later: every row pushed in the same tick (a `receiveMany`) joins the first group
+        queueMicrotask(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.commitGroup(this.takeGroup());
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private takeGroup(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length && n < MAX_ROWS) {
+      bytes += this.queue[n].values.size;
+      if (n > 0 && bytes > MAX_BYTES) break;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  private async commitGroup(group: Pending[]): Promise<void> {
+    let entries: LedgerEntry[];
+    try {
+      entries = await this.orm.em.fork().transactional((em) => this.insert(em, group.map((p) => p.values)));
+    } catch (error) {
+      if (group.length === 1) {
+        group[0].reject(error);
+        return;
+      }
+      for (const pending of group) await this.commitGroup([pending]);
+      return;
+    }
+    group.forEach((pending, i) => pending.resolve(entries[i]));
+  }
+
+  private async insert(em: EntityManager, rows: LedgerRowValues[]): Promise<LedgerEntry[]> {
+    const key = (r: { sourceKind: string; sourceKey: string }) => `${r.sourceKind}\0${r.sourceKey}`;
+    const known = new Map<string, LedgerEntry>();
+    const keys = [...new Set(rows.map((r) => r.sourceKey))];
+    for (let i = 0; i < keys.length; i += 500) {
+      const existing = await em.find(
+        InboundEmail,
+        { sourceKey: { $in: keys.slice(i, i + 500) } },
+        { fields: ['id', 'status', 'sourceKind', 'sourceKey'], disableIdentityMap: true },
+      );
+      for (const row of existing) known.set(key(row), { id: row.id, duplicate: true, status: row.status });
+    }
+    const created = new Map<string, InboundEmail>();
+    for (const values of rows) {
+      const k = key(values);
+      if (known.has(k) || created.has(k)) continue;
+      created.set(k, em.create(InboundEmail, values));
+    }
+    await em.flush();
+    const seen = new Set<string>();
+    return rows.map((values) => {
+      const k = key(values);
+      const existing = known.get(k);
+      if (existing) return existing;
+      const row = created.get(k)!;
+      // the first of two identical deliveries in one group is the new row; the second its duplicate
+      const duplicate = seen.has(k);
+      seen.add(k);
+      return { id: row.id, duplicate, status: row.status };
+    });
+  }
+}

@@ -1,0 +1,238 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { MikroORM } from '@mikro-orm/core';
+import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
+import { InboundEmail } from '../entities/inbound-email.entity.js';
+import { InboundGateway } from '../gateway/inbound-gateway.js';
+import { peekMessageId, sha256, synthesizeMessageId } from '../gateway/raw-mail.js';
+import { closeImapConnection, describeImapError, openImapConnection } from './imap-connection.js';
+import { ImapCursorStore, type ImapCursor } from './imap-cursor.js';
+import type { ResolvedImapMailbox } from './imap-mailbox-config.js';
+
+/** a batch never holds more than this many bytes of mail (at least one mail, whatever its size) */
+const MAX_BATCH_BYTES = 32 << 20;
+
+export interface ImapFetchResult {
+  /** false when another replica holds the mailbox: nothing was done */
+  leased: boolean;
+  /** new ledger rows */
+  received: number;
+  /** mails the ledger already had (a redelivery after a crash, or a resync) */
+  duplicates: number;
+  /** mails the ledger refused; left unseen (or moved, see `onFailure`) */
+  failed: number;
+  uidValidity?: string;
+}
+
+interface Batch {
+  uids: number[];
+  /** UIDs received, or already in the ledger: flagged (or moved) and passed by the cursor */
+  done: number[];
+  /** UIDs that failed for good and were moved to the failure folder, or were expunged before we got them */
+  parked: number[];
+}
+
+/**
+ * One fetch of one IMAP mailbox, oldest mail first, in batches: each mail goes to the gateway, and only once its
+ * ledger row is committed is it flagged `\Seen` (or moved). The cursor (last UID under the folder's UIDVALIDITY) is
+ * saved after the flags, so a crash anywhere re-fetches at most one batch, which the ledger's unique source key
+ * absorbs. A new UIDVALIDITY restarts the cursor and matches the folder's older mails by Message-ID.
+ */
+@Injectable()
+export class ImapFetcher {
+  private readonly logger = new Logger('ChatterImap');
+  private readonly cursors: ImapCursorStore;
+  /** failed attempts per `mailbox:uidvalidity:uid`, for `onFailure: { moveTo, attempts }` */
+  private readonly failures = new Map<string, number>();
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly gateway: InboundGateway,
+  ) {
+    this.cursors = new ImapCursorStore(orm);
+  }
+
+  get cursorStore(): ImapCursorStore {
+    return this.cursors;
+  }
+
+  /**
+   * Fetches until the folder has nothing new, `shouldStop()` says so (shutdown: the mail in hand is finished and
+   * flagged first), or an error. Errors are recorded on the mailbox state and rethrown with a readable message.
+   */
+  async fetch(mailbox: ResolvedImapMailbox, options: { owner: string; shouldStop?: () => boolean }): Promise<ImapFetchResult> {
+    const shouldStop = options.shouldStop ?? (() => false);
+    const result: ImapFetchResult = { leased: false, received: 0, duplicates: 0, failed: 0 };
+    if (!(await this.cursors.acquire(mailbox.name, options.owner, mailbox.leaseMs))) return result;
+    result.leased = true;
+    let client: ImapFlow | undefined;
+    try {
+      await this.cursors.recordAttempt(mailbox.name);
+      client = await openImapConnection(mailbox);
+      const lock = await client.getMailboxLock(mailbox.folder);
+      try {
+        await this.drain(client, mailbox, options.owner, result, shouldStop);
+      } finally {
+        lock.release();
+      }
+      const failures = result.failed ? `${result.failed} mail(s) refused by the ledger, left in ${mailbox.folder}` : null;
+      await this.cursors.recordSuccess(mailbox.name, result.received, failures);
+      return result;
+    } catch (error) {
+      const message = describeImapError(error, mailbox);
+      await this.cursors.recordError(mailbox.name, message).catch(() => undefined);
+      throw new Error(message, { cause: error });
+    } finally {
+      await closeImapConnection(client);
+      await this.cursors.release(mailbox.name, options.owner).catch(() => undefined);
+    }
+  }
+
+  private async drain(client: ImapFlow, mailbox: ResolvedImapMailbox, owner: string, result: ImapFetchResult, shouldStop: () => boolean): Promise<void> {
+    const box = client.mailbox as MailboxObject;
+    const state = await this.cursors.load(mailbox.name);
+    const validity = String(box.uidValidity);
+    result.uidValidity = validity;
+    let cursor: ImapCursor = { uidValidity: state.uidValidity, lastUid: state.lastUid, resyncBelowUid: state.resyncBelowUid };
+    if (cursor.uidValidity !== validity) {
+      // new folder, or the server renumbered it: every mail present now may already be in the ledger under old UIDs
+      if (cursor.uidValidity !== null) {
+        this.logger.warn(`mailbox "${mailbox.name}": UIDVALIDITY changed ${cursor.uidValidity} → ${validity}; resyncing by Message-ID`);
+      }
+      cursor = { uidValidity: validity, lastUid: 0, resyncBelowUid: box.uidNext };
+      await this.saveCursor(mailbox, owner, cursor);
+    }
+    // UIDs below this existed when we selected the folder; later mail gets higher ones
+    const uidNextAtOpen = box.uidNext;
+    // failed in this run: retried next run, not again now
+    const retryLater = new Set<number>();
+    while (!shouldStop()) {
+      const uids = await this.nextBatch(client, mailbox, cursor, retryLater);
+      if (!uids.length) {
+        // nothing left to take but the refused: what else is below uidNext was taken, or read by a person (Odoo
+        // fetches unseen mail only), so the cursor can wait just before the first refused mail, or pass them all
+        const last = Math.min(uidNextAtOpen, ...retryLater) - 1;
+        if (last > cursor.lastUid) {
+          cursor = { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
+          await this.saveCursor(mailbox, owner, cursor);
+        }
+        return;
+      }
+      const batch = await this.takeBatch(client, mailbox, validity, cursor, uids, result, retryLater, shouldStop);
+      await this.settle(client, mailbox, batch);
+      // the cursor passes every mail up to the first one still waiting (failed and left, or not reached)
+      const settled = new Set([...batch.done, ...batch.parked]);
+      let last = cursor.lastUid;
+      for (const uid of batch.uids) {
+        if (!settled.has(uid)) break;
+        last = uid;
+      }
+      if (last > cursor.lastUid) {
+        cursor = { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
+        await this.saveCursor(mailbox, owner, cursor);
+      }
+    }
+  }
+
+  /** the oldest mails past the cursor still to take (unseen ones, when success means `\Seen`), at most a batch */
+  private async nextBatch(client: ImapFlow, mailbox: ResolvedImapMailbox, cursor: ImapCursor, skip: Set<number>): Promise<number[]> {
+    const range = `${cursor.lastUid + 1}:*`;
+    const found = await client.search(mailbox.onSuccess === 'seen' ? { uid: range, seen: false } : { uid: range }, { uid: true });
+    if (!Array.isArray(found)) throw new Error(`IMAP mailbox "${mailbox.name}": the server refused to search ${mailbox.folder}`);
+    // `n:*` always matches the highest UID, even below n
+    const uids = found.filter((uid) => uid > cursor.lastUid && !skip.has(uid)).sort((a, b) => a - b).slice(0, mailbox.batchSize);
+    if (uids.length <= 1) return uids;
+    const sizes = await client.fetchAll(uids, { uid: true, size: true }, { uid: true });
+    const sizeOf = new Map(sizes.map((m) => [m.uid, m.size ?? 0]));
+    let bytes = 0;
+    const batch: number[] = [];
+    for (const uid of uids) {
+      if (!sizeOf.has(uid)) continue; // expunged meanwhile
+      bytes += sizeOf.get(uid)!;
+      if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
+      batch.push(uid);
+    }
+    return batch;
+  }
+
+  private async takeBatch(
+    client: ImapFlow,
+    mailbox: ResolvedImapMailbox,
+    validity: string,
+    cursor: ImapCursor,
+    uids: number[],
+    result: ImapFetchResult,
+    retryLater: Set<number>,
+    shouldStop: () => boolean,
+  ): Promise<Batch> {
+    const batch: Batch = { uids, done: [], parked: [] };
+    const mails = (await client.fetchAll(uids, { uid: true, source: true }, { uid: true })).sort((a, b) => a.uid - b.uid);
+    const fetched = new Set(mails.map((m) => m.uid));
+    // expunged between SEARCH and FETCH: nothing to take, nothing to wait for
+    batch.parked.push(...uids.filter((uid) => !fetched.has(uid)));
+    const known = await this.alreadyInLedger(mailbox, mails.filter((m) => m.uid < cursor.resyncBelowUid));
+    const failedForGood: number[] = [];
+    for (const mail of mails) {
+      if (shouldStop()) break;
+      if (known.has(mail.uid)) {
+        result.duplicates++;
+        batch.done.push(mail.uid);
+        continue;
+      }
+      const key = `${mailbox.name}:${validity}:${mail.uid}`;
+      try {
+        const receipt = await this.gateway.receive(mail.source!, { kind: 'imap', key, mailbox: mailbox.name });
+        if (receipt.duplicate) result.duplicates++;
+        else result.received++;
+        batch.done.push(mail.uid);
+        this.failures.delete(key);
+      } catch (error) {
+        result.failed++;
+        retryLater.add(mail.uid);
+        const attempts = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, attempts);
+        this.logger.warn(`mailbox "${mailbox.name}": UID ${mail.uid} not taken (attempt ${attempts}): ${(error as Error).message}`);
+        if (typeof mailbox.onFailure === 'object' && attempts >= mailbox.onFailure.attempts) {
+          failedForGood.push(mail.uid);
+          this.failures.delete(key);
+        }
+      }
+    }
+    if (failedForGood.length && typeof mailbox.onFailure === 'object') {
+      const moved = await client.messageMove(failedForGood, mailbox.onFailure.moveTo, { uid: true });
+      if (!moved) throw new Error(`IMAP mailbox "${mailbox.name}": could not move failed mails to "${mailbox.onFailure.moveTo}"`);
+      batch.parked.push(...failedForGood);
+    }
+    return batch;
+  }
+
+  /** after a UIDVALIDITY change: the mails of this batch whose Message-ID the ledger already has for this mailbox */
+  private async alreadyInLedger(mailbox: ResolvedImapMailbox, mails: FetchMessageObject[]): Promise<Set<number>> {
+    if (!mails.length) return new Set();
+    const ids = new Map<number, string>();
+    for (const mail of mails) ids.set(mail.uid, peekMessageId(mail.source!) ?? synthesizeMessageId(sha256(mail.source!)));
+    const rows = await this.orm.em.fork().find(
+      InboundEmail,
+      { mailbox: mailbox.name, messageId: { $in: [...new Set(ids.values())] } },
+      { fields: ['messageId'] },
+    );
+    const have = new Set(rows.map((r) => r.messageId));
+    return new Set([...ids].filter(([, id]) => have.has(id)).map(([uid]) => uid));
+  }
+
+  /** the ledger has them: now, and only now, `\Seen` (or move) */
+  private async settle(client: ImapFlow, mailbox: ResolvedImapMailbox, batch: Batch): Promise<void> {
+    const done = batch.done;
+    if (!done.length) return;
+    const ok = mailbox.onSuccess === 'seen'
+      ? await client.messageFlagsAdd(done, ['\\Seen'], { uid: true })
+      : await client.messageMove(done, mailbox.onSuccess.moveTo, { uid: true });
+    // not fatal for the mails: they are in the ledger, and the next fetch finds them again as duplicates
+    if (!ok) throw new Error(`IMAP mailbox "${mailbox.name}": the server refused to ${mailbox.onSuccess === 'seen' ? 'flag mails \\Seen' : `move mails to "${mailbox.onSuccess.moveTo}"`}`);
+  }
+
+  private async saveCursor(mailbox: ResolvedImapMailbox, owner: string, cursor: ImapCursor): Promise<void> {
+    if (!(await this.cursors.save(mailbox.name, owner, cursor, mailbox.leaseMs))) {
+      throw new Error(`IMAP mailbox "${mailbox.name}": lost its lease to another replica (is leaseMs shorter than a batch takes?)`);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import type { DynamicModule, Provider } from '@nestjs/common';
+import { BullModule } from '@nestjs/bull';
+import type { QueueOptions } from 'bull';
+import { BullJobRunner } from './bull-job-runner.js';
+import { CHATTER_JOB_NAMES } from './job-names.js';
+import { JobRunner } from './job-runner.js';
+
+/** Queue mode (`ChatterModule.forRoot({ queue })`): the chatter's jobs on Bull queues in this Redis. */
+export interface ChatterQueueOptions {
+  /** `redis://host:6379/0` or ioredis options */
+  redis: string | NonNullable<Exclude<QueueOptions['redis'], string>>;
+  /** Redis key prefix of the chatter's queues; default `chatter` (replicas of one app share it) */
+  prefix?: string;
+}
+
+/** the Bull config key the chatter's queues use, so a host's own `BullModule.forRoot()` stays its own */
+const CONFIG_KEY = 'nestjs-chatter';
+
+/** the imports and the JobRunner provider of queue mode */
+export function queueModeParts(queue: ChatterQueueOptions): { imports: DynamicModule[]; providers: Provider[] } {
+  if (!queue?.redis) throw new Error('ChatterModule: `queue.redis` is required in queue mode (a redis:// URL or ioredis options)');
+  const redis = queue.redis;
+  return {
+    imports: [
+      BullModule.forRoot(CONFIG_KEY, { redis: redis as QueueOptions['redis'], prefix: queue.prefix ?? 'chatter' }),
+      BullModule.registerQueue(...CHATTER_JOB_NAMES.map((name) => ({ name, configKey: CONFIG_KEY }))),
+    ],
+    // replaces the in-process runner of the module's static providers (a later provider of a token wins)
+    providers: [{ provide: JobRunner, useClass: BullJobRunner }],
+  };
+}

@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { wrap, type EntityManager } from '@mikro-orm/core';
+import type { Message } from '../entities/message.entity.js';
+import { OutgoingMail } from '../entities/outgoing-mail.entity.js';
+import type { Partner } from '../entities/partner.entity.js';
+import type { RecipientPartner } from './recipients.js';
+import { ModelRegistry, type ThreadRef } from '../model-registry.js';
+import { OutboundConfig } from './outbound.config.js';
+import { signReplyAddress } from './reply-address.js';
+import { formatAddress, notificationFrom } from './sender-identity.js';
+import { threadHeaders } from './thread-headers.js';
+
+/** A mail that is not a message notification (auto-replies, bounce notices, digests), sent through the same outbox. */
+export interface StandaloneMail {
+  to: string | { email: string; name?: string };
+  subject: string;
+  html: string;
+  /** derived from the HTML when missing */
+  text?: string;
+  /** default: the system's notifications address */
+  from?: string;
+  replyTo?: string;
+  /** extra headers, written as they are (single lines) */
+  headers?: Record<string, string>;
+  /** `Auto-Submitted: auto-generated` (default true: the system wrote it) */
+  autoSubmitted?: boolean;
+  thread?: ThreadRef;
+  partner?: Partner;
+}
+
+/** An email recipient of a message, with the notification the mail serves. */
+export interface MailRecipient {
+  partner: Pick<RecipientPartner, 'id' | 'name' | 'email'>;
+  notificationId: number;
+}
+
+/** Writes outbox rows, in the caller's transaction: the mail exists if and only if what it announces was committed. */
+@Injectable()
+export class OutboxService {
+  constructor(
+    private readonly config: OutboundConfig,
+    private readonly models: ModelRegistry,
+  ) {}
+
+  /**
+   * One OutgoingMail per email recipient of `message` (which must be flushed), inserted in bulk: subject, From (after
+   * the From rewrite), a Reply-To signed for each recipient, and the thread headers. The body is rendered at send time.
+   */
+  async queueNotificationMails(em: EntityManager, message: Message, recipients: MailRecipient[]): Promise<number> {
+    if (recipients.length === 0) return 0;
+    const ref = { model: message.resModel, id: message.resId };
+    const record = await this.models.load(em, ref);
+    const recordName = this.models.displayName(this.models.get(ref.model), record);
+    if (message.author && !wrap(message.author).isInitialized()) await wrap(message.author).init();
+    const author = message.author ? { name: message.author.name, email: message.author.email } : null;
+    const system = !author || ['notification', 'tracking'].includes(message.messageType);
+    const headers = await threadHeaders(em, message, { system });
+    const from = notificationFrom(author, this.fromRules());
+    const alias = (await this.config.recordAlias?.(ref, record)) ?? null;
+    const { domain, secret } = this.config;
+    const replyName = author?.name ?? this.config.systemName;
+    const now = new Date();
+    const rows = recipients.map(({ partner, notificationId }) => ({
+      resModel: ref.model,
+      resId: ref.id,
+      message: message.id,
+      notification: notificationId,
+      partner: partner.id,
+      state: 'outgoing' as const,
+      emailFrom: from,
+      emailTo: formatAddress(partner.name, partner.email),
+      replyTo: formatAddress(replyName, alias ?? signReplyAddress({ ...ref, partnerId: partner.id }, domain.name, secret, domain.catchall), 68),
+      subject: oneLine(message.subject || recordName),
+      headers,
+      bodyHtml: null,
+      bodyText: null,
+      mailFrom: null,
+      attempts: 0,
+      nextAttemptAt: now,
+      claimedAt: null,
+      claimToken: null,
+      serverName: null,
+      sentAt: null,
+      failureType: null,
+      failureReason: null,
+      createdAt: now,
+    }));
+    for (let i = 0; i < rows.length; i += 500) await em.insertMany(OutgoingMail, rows.slice(i, i + 500));
+    return rows.length;
+  }
+
+  /** queues a standalone mail with `em` (persisted, flushed with the caller's transaction); send it with `OutboxSender.kick()` after commit */
+  queue(em: EntityManager, mail: StandaloneMail): OutgoingMail {
+    const to = typeof mail.to === 'string' ? mail.to : formatAddress(mail.to.name, mail.to.email);
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(mail.headers ?? {})) headers[key] = oneLine(value);
+    if (mail.autoSubmitted !== false) headers['Auto-Submitted'] = 'auto-generated';
+    if (mail.thread) headers['X-Chatter-Objects'] = oneLine(`${mail.thread.model}-${mail.thread.id}`);
+    const row = em.create(OutgoingMail, {
+      resModel: mail.thread?.model ?? null,
+      resId: mail.thread?.id ?? null,
+      partner: mail.partner ?? null,
+      emailFrom: mail.from ?? formatAddress(this.config.systemName, this.config.notificationsAddress),
+      emailTo: to,
+      replyTo: mail.replyTo ?? null,
+      subject: oneLine(mail.subject),
+      headers,
+      bodyHtml: mail.html,
+      bodyText: mail.text ?? null,
+    });
+    em.persist(row);
+    return row;
+  }
+
+  private fromRules() {
+    const c = this.config;
+    return { servers: c.servers, notificationsAddress: c.notificationsAddress, forced: c.forcedFrom, systemName: c.systemName };
+  }
+}
+
+function oneLine(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ').trim();
+}

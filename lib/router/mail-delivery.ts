@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from '@mikro-orm/core';
+import { ChatterConfig } from '../chatter.config.js';
+import { Message } from '../entities/message.entity.js';
+import { Subtype } from '../entities/subtype.entity.js';
+import type { Partner } from '../entities/partner.entity.js';
+import { InboundConfig } from '../gateway/inbound-config.js';
+import type { InboundMail } from '../gateway/inbound-mail.js';
+import { ModelRegistry, type ChatterModel, type ThreadRef } from '../model-registry.js';
+import { runAsActor } from '../thread/actor.js';
+import { FollowerService } from '../thread/follower.service.js';
+import { htmlToPreview, textToHtml } from '../thread/html.js';
+import { generateMessageId } from '../thread/message-id.js';
+import { PartnerService } from '../thread/partner.service.js';
+import { ThreadService } from '../thread/thread.service.js';
+import type { RouteTarget } from './route.js';
+import type { RoutingLookups } from './routing-lookups.js';
+
+/**
+ * Posts a routed mail as an `email` message: on an existing thread (a reply; `onMessageUpdate` runs), or on a record
+ * created for it (`onMessageNew`, default: subject → name field, sender → primary-email field; the sender follows it).
+ * The author is the sender's partner, found or created. Followers are notified by the normal path, except those
+ * already among the mail's To/Cc; an auto-reply notifies nobody.
+ */
+@Injectable()
+export class MailDelivery {
+  constructor(
+    private readonly models: ModelRegistry,
+    private readonly threads: ThreadService,
+    private readonly partners: PartnerService,
+    private readonly followers: FollowerService,
+    private readonly config: InboundConfig,
+    private readonly chatter: ChatterConfig,
+  ) {}
+
+  async author(em: EntityManager, mail: InboundMail): Promise<Partner | null> {
+    if (!mail.sender) return null;
+    const partner = await this.partners.resolve(em, { email: mail.sender, name: mail.senderName ?? undefined });
+    // a new or renamed partner is flushed now: creating a record below makes the lifecycle subscriber look it up
+    const original = em.getUnitOfWork().getOriginalEntityData(partner);
+    if (!original || original.name !== partner.name || original.userId !== partner.userId) await em.flush();
+    return partner;
+  }
+
+  async deliver(
+    em: EntityManager,
+    lookups: RoutingLookups,
+    mail: InboundMail,
+    target: RouteTarget,
+    author: Partner | null,
+    first: boolean,
+  ): Promise<{ ref: ThreadRef; message: Message }> {
+    let ref: ThreadRef;
+    let record: object;
+    let created = false;
+    if (target.kind === 'thread' || target.forcedThread) {
+      ref = target.kind === 'thread' ? target.ref : target.forcedThread!;
+      record = await this.models.load(em, ref);
+    } else {
+      const model = this.models.get(target.model);
+      record = await this.createRecord(em, model, mail, target.defaults, author);
+      ref = this.models.ref(record);
+      created = true;
+    }
+    const messageId = first && !lookups.message(mail.messageId) ? mail.messageId : generateMessageId(ref, this.chatter.defaultDomain.name);
+    const internal = target.kind === 'thread' && target.internal;
+    const body = this.fit(mail);
+    const message = await this.threads.write(em, ref, {
+      type: 'email',
+      subtype: internal ? 'note' : 'discussions',
+      author,
+      emailFrom: mail.from,
+      subject: mail.subject || null,
+      parent: target.kind === 'thread' && target.parent ? em.getReference(Message, target.parent.id) : null,
+      messageId,
+      isInternal: internal,
+      incomingTo: mail.to,
+      incomingCc: mail.cc,
+      body,
+      // the parser sanitized the body and made its preview; an empty or oversized one was rewritten here
+      sanitized: body === mail.body,
+      preview: body === mail.body ? mail.preview : undefined,
+      trimmedBody: mail.trimmedBody,
+      attachments: mail.attachments,
+      notify: !mail.autoReply,
+    });
+    if (created && author) {
+      // a new follower gets the default subtypes: looked up once per batch
+      const subtypes = await lookups.defaultSubtypes(ref.model, author.isInternal);
+      await this.followers.follow(em, ref, author, subtypes.map((id) => em.getReference(Subtype, id)));
+    }
+    if (!created) await this.config.hooksFor(ref.model).onMessageUpdate?.(mail, record);
+    return { ref, message };
+  }
+
+  private async createRecord(em: EntityManager, model: ChatterModel, mail: InboundMail, aliasDefaults: Record<string, unknown>, author: Partner | null): Promise<object> {
+    const values: Record<string, unknown> = { ...aliasDefaults };
+    if (model.nameField && values[model.nameField] === undefined) values[model.nameField] = fitLength(model, model.nameField, mail.subject || '(no subject)');
+    const email = model.options.primaryEmail;
+    if (email && values[email] === undefined && mail.sender) values[email] = mail.sender;
+    const hook = this.config.hooksFor(model.name).onMessageNew;
+    const result = hook ? await hook(mail, values) : values;
+    const record = result instanceof (model.entity as new () => object) ? result : em.create(model.entity as any, result as object);
+    em.persist(record);
+    // the record is created by its sender: the "created" message is theirs
+    await runAsActor(author ? { email: author.email, name: author.name } : null, () => em.flush());
+    return record;
+  }
+
+  /** an empty mail still says something; an oversized one is cut to the configured body limit */
+  private fit(mail: InboundMail): string {
+    const body = mail.body || (mail.attachments.length ? '' : textToHtml(mail.subject ? `(no text) ${mail.subject}` : '(empty message)'));
+    if (Buffer.byteLength(body) <= this.chatter.maxBodyBytes) return body;
+    const text = htmlToPreview(body, Math.floor(this.chatter.maxBodyBytes / 4));
+    return textToHtml(`${text}\n\n[message truncated: the full mail is kept in the inbound ledger]`);
+  }
+}
+
+function fitLength(model: ChatterModel, field: string, value: string): string {
+  const length = model.meta.properties[field]?.length;
+  return typeof length === 'number' && value.length > length ? value.slice(0, length) : value;
+}

@@ -1,0 +1,193 @@
+import { raw, type EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { InboundEmail, type InboundDecision, type InboundStatus } from '../entities/inbound-email.entity.js';
+import { Message, type MessageType } from '../entities/message.entity.js';
+import { Partner } from '../entities/partner.entity.js';
+import type { InboundMail } from '../gateway/inbound-mail.js';
+import type { ResolvedAlias } from './alias-resolver.js';
+
+/** A stored message, as the rules need it: where it lives, what it was. */
+export interface KnownMessage {
+  id: number;
+  messageId: string;
+  resModel: string;
+  resId: string;
+  messageType: MessageType;
+  isInternal: boolean;
+}
+
+/** An earlier ledger row with a final status, as the duplicate rule needs it. */
+export interface KnownInbound {
+  id: number;
+  messageId: string;
+  mailbox: string;
+  status: InboundStatus;
+  sourceKind: string;
+}
+
+/** What the rules look up for one mail of a batch: the ledger row and its parsed mail. */
+export interface LookupSubject {
+  row: Pick<InboundEmail, 'id' | 'messageId' | 'mailbox'>;
+  mail: Pick<InboundMail, 'messageId' | 'sender' | 'inReplyTo' | 'references' | 'bounce'>;
+}
+
+/** How a batch loads what it looks up lazily, in its transaction. */
+export interface LookupLoaders {
+  /** the loop guard's window */
+  loopWindowMs: number;
+  aliases(): Promise<ResolvedAlias[]>;
+  /** ids of the subtypes a new follower of `model` gets */
+  defaultSubtypes(model: string, internalPartner: boolean): Promise<number[]>;
+}
+
+/** the References a reply is matched on (DESIGN §3: the last 32) */
+export const MAX_REFERENCES = 32;
+const FINAL: InboundStatus[] = ['delivered', 'bounced', 'rejected', 'ignored'];
+/** bound parameters per IN list: well under SQLite's and PostgreSQL's limits */
+const CHUNK = 500;
+
+/**
+ * The look-ups routing does for every mail — Message-IDs already posted, earlier ledger rows with the same Message-ID,
+ * the aliases, the loop guard's counts — done once for a whole batch, in a few IN / GROUP BY queries instead of a
+ * handful of queries per mail. Mails of the batch are routed one after the other in the batch's transaction, so
+ * what an earlier mail wrote is added here (`remember*`) as soon as its savepoint is released: a later mail of the
+ * same batch sees it exactly as it would have seen the committed rows.
+ */
+export class RoutingLookups {
+  private readonly messages = new Map<string, KnownMessage>();
+  private readonly inbound = new Map<string, KnownInbound[]>();
+  /** `sender\0model\0id\0decision` → delivered mails within the loop window */
+  private readonly loops = new Map<string, number>();
+  private aliasList: ResolvedAlias[] | undefined;
+  private readonly subtypes = new Map<string, Promise<number[]>>();
+  /** senders answered by this batch (their rows are written when the batch ends) */
+  private readonly answered = new Set<string>();
+  /** senders whose partner has a bounce count to reset */
+  private readonly bouncing = new Set<string>();
+
+  private constructor(
+    readonly since: Date,
+    private readonly loaders: LookupLoaders,
+  ) {}
+
+  /** prefetches what `subjects` will ask for */
+  static async load(em: EntityManager, subjects: LookupSubject[], loaders: LookupLoaders): Promise<RoutingLookups> {
+    const lookups = new RoutingLookups(new Date(Date.now() - loaders.loopWindowMs), loaders);
+    const messageIds = new Set<string>();
+    for (const { mail } of subjects) {
+      messageIds.add(mail.messageId);
+      for (const id of mail.inReplyTo) messageIds.add(id);
+      for (const id of mail.references.slice(-MAX_REFERENCES)) messageIds.add(id);
+      if (mail.bounce?.originalMessageId) messageIds.add(mail.bounce.originalMessageId);
+    }
+    for (const ids of chunks([...messageIds])) {
+      const found = await em.find(
+        Message,
+        { messageId: { $in: ids } },
+        { fields: ['id', 'messageId', 'resModel', 'resId', 'messageType', 'isInternal'], disableIdentityMap: true },
+      );
+      for (const m of found) lookups.rememberMessage(m);
+    }
+    const ledgerIds = [...new Set(subjects.map((s) => s.row.messageId))];
+    for (const ids of chunks(ledgerIds)) {
+      const found = await em.find(
+        InboundEmail,
+        { messageId: { $in: ids }, status: { $in: FINAL } },
+        { fields: ['id', 'messageId', 'mailbox', 'status', 'sourceKind'], orderBy: { id: 'asc' }, disableIdentityMap: true },
+      );
+      for (const row of found) lookups.rememberInbound(row);
+    }
+    const senders = [...new Set(subjects.map((s) => s.mail.sender).filter((s): s is string => !!s))];
+    for (const list of chunks(senders)) {
+      const counts = await (em as SqlEntityManager)
+        .createQueryBuilder(InboundEmail, 'i')
+        .select(['i.sender', 'i.resModel', 'i.resId', 'i.decision', raw('count(*) as n')])
+        .where({ sender: { $in: list }, status: 'delivered', receivedAt: { $gte: lookups.since } })
+        .groupBy(['i.sender', 'i.resModel', 'i.resId', 'i.decision'])
+        .execute<{ sender: string; resModel: string | null; resId: string | null; decision: string | null; n: number | string }[]>('all', true);
+      for (const c of counts) lookups.addLoop(c.sender, c.resModel, c.resId, c.decision, Number(c.n));
+      const bouncing = await em.find(Partner, { email: { $in: list }, bounceCount: { $gt: 0 } }, { fields: ['email'], disableIdentityMap: true });
+      for (const p of bouncing) lookups.bouncing.add(p.email);
+    }
+    return lookups;
+  }
+
+  async aliases(): Promise<ResolvedAlias[]> {
+    this.aliasList ??= await this.loaders.aliases();
+    return this.aliasList;
+  }
+
+  defaultSubtypes(model: string, internalPartner: boolean): Promise<number[]> {
+    const key = `${model}\0${internalPartner}`;
+    let ids = this.subtypes.get(key);
+    if (!ids) this.subtypes.set(key, (ids = this.loaders.defaultSubtypes(model, internalPartner)));
+    return ids;
+  }
+
+  /** whether this batch already answered `sender` */
+  wasAnswered(sender: string): boolean {
+    return this.answered.has(sender);
+  }
+
+  rememberAnswered(sender: string): void {
+    this.answered.add(sender);
+  }
+
+  message(messageId: string): KnownMessage | undefined {
+    return this.messages.get(messageId);
+  }
+
+  /** the first earlier row (lowest id) with a final status, the same Message-ID and mailbox, that is not `row` */
+  earlierInbound(row: LookupSubject['row']): KnownInbound | undefined {
+    return this.inbound.get(row.messageId)?.find((r) => r.mailbox === row.mailbox && r.id !== row.id);
+  }
+
+  /** delivered mails from `sender` within the window: to one record, or creating records of one model */
+  loopCount(sender: string, target: { kind: 'thread'; model: string; id: string } | { kind: 'new'; model: string }): number {
+    let n = 0;
+    for (const [key, count] of this.loops) {
+      const [s, model, id, decision] = key.split('\0');
+      if (s !== sender || model !== target.model) continue;
+      if (target.kind === 'thread' ? id === target.id : decision === 'alias' || decision === 'fallback') n += count;
+    }
+    return n;
+  }
+
+  /** whether `sender`'s partner may have a bounce count to reset */
+  mayHaveBounced(sender: string): boolean {
+    return this.bouncing.has(sender);
+  }
+
+  /** a bounce of the batch raised these partners' bounce counts */
+  rememberBounced(emails: string[]): void {
+    for (const email of emails) this.bouncing.add(email);
+  }
+
+  rememberMessage(m: KnownMessage): void {
+    if (!this.messages.has(m.messageId)) this.messages.set(m.messageId, { ...m });
+  }
+
+  rememberInbound(row: KnownInbound): void {
+    if (!FINAL.includes(row.status)) return;
+    const list = this.inbound.get(row.messageId) ?? [];
+    list.push({ id: row.id, messageId: row.messageId, mailbox: row.mailbox, status: row.status, sourceKind: row.sourceKind });
+    list.sort((a, b) => a.id - b.id);
+    this.inbound.set(row.messageId, list);
+  }
+
+  /** a mail of the batch ended `delivered` on `model`/`id`: the loop guard counts it from now on */
+  rememberDelivery(sender: string | null, model: string | null, id: string | null, decision: InboundDecision | null, receivedAt: Date): void {
+    if (sender && receivedAt >= this.since) this.addLoop(sender, model, id, decision, 1);
+  }
+
+  private addLoop(sender: string, model: string | null, id: string | null, decision: string | null, n: number): void {
+    const key = [sender, model ?? '', id ?? '', decision ?? ''].join('\0');
+    this.loops.set(key, (this.loops.get(key) ?? 0) + n);
+  }
+}
+
+function chunks<T>(values: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += CHUNK) out.push(values.slice(i, i + CHUNK));
+  return out;
+}

@@ -1,0 +1,46 @@
+import 'reflect-metadata';
+import { MikroORM } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { describe, expect, it } from 'vitest';
+import { CHATTER_ENTITIES, CHATTER_MIGRATIONS, chatterPlatform, migrateChatter } from '../../lib/index.js';
+import { ormConfigFromUrl } from '../../sample-app/orm-config.js';
+import { createTestDatabase, DIALECTS, type Dialect } from '../support/database.js';
+
+/** an ORM on a fresh database, closed and dropped after `work` */
+async function withOrm(dialect: Dialect, extra: object, work: (orm: MikroORM<any, any, any>) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase(dialect);
+  const orm = await MikroORM.init(ormConfigFromUrl(db.url, [...CHATTER_ENTITIES], extra));
+  try {
+    await work(orm);
+  } finally {
+    await orm.close(true);
+    await db.drop();
+  }
+}
+
+/** what MikroORM would still change to match CHATTER_ENTITIES: empty when the migrations are complete */
+async function schemaDifference(orm: MikroORM<any, any, any>): Promise<string[]> {
+  const sql: string = await orm.schema.getUpdateSchemaSQL({ wrap: false, safe: false, dropTables: false });
+  return sql.split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('--'));
+}
+
+describe.each(DIALECTS)('chatter migrations on %s', (dialect) => {
+  it('migrateChatter builds the whole CHATTER_ENTITIES schema on a fresh database, and a second run applies nothing', async () => {
+    await withOrm(dialect, {}, async (orm) => {
+      expect(chatterPlatform(orm)).toBe(dialect);
+      const applied = await migrateChatter(orm);
+      expect(applied).toEqual(CHATTER_MIGRATIONS[dialect].map((m) => m.name));
+      expect(await schemaDifference(orm)).toEqual([]);
+      expect(await migrateChatter(orm)).toEqual([]);
+    });
+  });
+
+  it('CHATTER_MIGRATIONS run through the host’s own MikroORM migrator, with the same result', async () => {
+    await withOrm(dialect, { extensions: [Migrator], migrations: { migrationsList: CHATTER_MIGRATIONS[dialect], silent: true, snapshot: false } }, async (orm) => {
+      const applied = await orm.migrator.up();
+      expect(applied.map((m: { name: string }) => m.name)).toEqual(CHATTER_MIGRATIONS[dialect].map((m) => m.name));
+      expect(await schemaDifference(orm)).toEqual([]);
+      expect(await orm.migrator.up()).toEqual([]);
+    });
+  });
+});

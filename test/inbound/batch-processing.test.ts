@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InboundEmail, Message, OutgoingMail, type InboundReceipt } from '../../lib/index.js';
+import { Ticket } from '../../sample-app/ticket.entity.js';
+import { DIALECTS } from '../support/database.js';
+import { DOMAIN, mail, startInboundHost, type InboundHost } from './support/inbound-host.js';
+
+/**
+ * Mails received together share ledger transactions and are routed in batches (one transaction, look-ups done once).
+ * Each mail must still end exactly as it would alone: what an earlier mail of the batch wrote is seen by the next.
+ */
+describe.each(DIALECTS)('inbound batches on %s', (dialect) => {
+  let host: InboundHost;
+  beforeAll(async () => {
+    host = await startInboundHost(dialect, {
+      incoming: {
+        loop: { limit: 2, windowMinutes: 120 },
+        models: {
+          ticket: {
+            onMessageNew: (m, defaults) => {
+              if (m.subject === 'Explode') throw new Error('the host hook refused this mail');
+              return defaults;
+            },
+          },
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  async function receiveAll(raws: string[], key?: (i: number) => string): Promise<InboundReceipt[]> {
+    const outcomes = await host.gateway.receiveMany(raws.map((raw, i) => ({ raw: Buffer.from(raw), source: { kind: 'imap', key: key?.(i) ?? `batch:${Date.now()}:${i}` } })));
+    await host.settle();
+    return outcomes.map((o) => {
+      if (o.status === 'rejected') throw o.reason;
+      return o.value;
+    });
+  }
+
+  it('receiveMany stores each mail once, answers a redelivery with the same row, and refuses an empty mail alone', async () => {
+    const a = mail({ from: 'rita@outside.test', to: `support@${DOMAIN}`, subject: 'Stored once' });
+    const outcomes = await host.gateway.receiveMany([
+      { raw: Buffer.from(a), source: { kind: 'imap', key: 'INBOX:1:101' } },
+      { raw: Buffer.alloc(0), source: { kind: 'imap', key: 'INBOX:1:102' } },
+      { raw: Buffer.from(a), source: { kind: 'imap', key: 'INBOX:1:101' } },
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const [first, , again] = outcomes as PromiseFulfilledResult<InboundReceipt>[];
+    expect(first.value.duplicate).toBe(false);
+    expect(again.value).toEqual({ id: first.value.id, duplicate: true });
+    expect(((outcomes[1] as PromiseRejectedResult).reason as Error).message).toBe('the mail is empty');
+    const later = await host.gateway.receive(Buffer.from(a), { kind: 'imap', key: 'INBOX:1:101' });
+    expect(later).toEqual({ id: first.value.id, duplicate: true });
+    await host.settle();
+    expect(await host.em().count(InboundEmail, { sourceKey: 'INBOX:1:101' })).toBe(1);
+    expect(await host.row(first.value.id)).toMatchObject({ status: 'delivered', decision: 'alias' });
+  });
+
+  it('routes each mail of a batch after the ones before it: replies, duplicates, loops and answers see the earlier mails', async () => {
+    const first = mail({ from: 'sam@outside.test', to: `support@${DOMAIN}`, subject: 'Batch opener', messageId: '<opener.1@outside.test>' });
+    const receipts = await receiveAll([
+      first,
+      // the same mail again, through another ingress key: a duplicate of the first
+      first,
+      // a reply (another sender) to the first: lands on the ticket the first created, in the same batch
+      mail({ from: 'tom@outside.test', to: `support@${DOMAIN}`, subject: 'Re: Batch opener', inReplyTo: '<opener.1@outside.test>' }),
+      // a loop: the limit is 2 new tickets per sender
+      mail({ from: 'ursula@outside.test', to: `support@${DOMAIN}`, subject: 'Loop 1' }),
+      mail({ from: 'ursula@outside.test', to: `support@${DOMAIN}`, subject: 'Loop 2' }),
+      mail({ from: 'ursula@outside.test', to: `support@${DOMAIN}`, subject: 'Loop 3' }),
+      // catchall misuse twice: answered once
+      mail({ from: 'victor@outside.test', to: `catchall@${DOMAIN}`, subject: 'Misuse 1' }),
+      mail({ from: 'victor@outside.test', to: `catchall@${DOMAIN}`, subject: 'Misuse 2' }),
+    ]);
+    const rows = await Promise.all(receipts.map((r) => host.row(r.id)));
+    expect(rows.map((r) => [r.status, r.decision])).toEqual([
+      ['delivered', 'alias'],
+      ['ignored', 'duplicate'],
+      ['delivered', 'reply'],
+      ['delivered', 'alias'],
+      ['delivered', 'alias'],
+      ['rejected', 'loop'],
+      ['rejected', 'catchall'],
+      ['rejected', 'catchall'],
+    ]);
+    expect(rows[1].reason).toBe(`duplicate of inbound mail ${rows[0].id} (delivered, via imap) with the same Message-ID`);
+    expect(rows[2]).toMatchObject({ resModel: 'ticket', resId: rows[0].resId });
+    expect(rows[2].reason).toBe(`reply to message ${rows[0].postedMessageId} via In-Reply-To`);
+    const reply = await host.em().findOneOrFail(Message, rows[2].postedMessageId!);
+    expect(reply.parent?.id).toBe(rows[0].postedMessageId);
+    expect(rows[5].reason).toContain('loop: ursula@outside.test already sent 2 mails to new ticket records');
+    expect(rows[6].reason).toContain('(sender answered)');
+    expect(rows[7].reason).toContain('(not answered: victor@outside.test was already answered today)');
+    expect(await host.em().count(OutgoingMail, { emailTo: { $like: '%victor@outside.test%' } })).toBe(1);
+    expect(await host.em().count(Ticket, { subject: 'Batch opener' })).toBe(1);
+  });
+
+  it('a mail that throws fails alone, with its error; every other mail of its batch ends as it would have alone', async () => {
+    const receipts = await receiveAll([
+      mail({ from: 'wendy@outside.test', to: `support@${DOMAIN}`, subject: 'Before the bad one' }),
+      mail({ from: 'xavier@outside.test', to: `support@${DOMAIN}`, subject: 'Explode' }),
+      mail({ from: 'yara@outside.test', to: `support@${DOMAIN}`, subject: 'After the bad one' }),
+    ]);
+    const rows = await Promise.all(receipts.map((r) => host.row(r.id)));
+    expect(rows.map((r) => r.status)).toEqual(['delivered', 'failed', 'delivered']);
+    expect(rows[1]).toMatchObject({ decision: 'error', reason: 'failed: the host hook refused this mail' });
+    expect(rows[1].error).toContain('the host hook refused this mail');
+    // the batch was rolled back and its mails processed one by one: nothing was written twice
+    expect(await host.em().count(Ticket, { subject: { $in: ['Before the bad one', 'After the bad one'] } })).toBe(2);
+    expect(await host.em().count(Ticket, { subject: 'Explode' })).toBe(0);
+    expect(await host.em().count(Message, { subject: 'Before the bad one', messageType: 'email' })).toBe(1);
+  });
+});

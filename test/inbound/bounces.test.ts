@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Message, Notification, OutgoingMail, Partner } from '../../lib/index.js';
+import { DIALECTS } from '../support/database.js';
+import { DOMAIN, mail, relay, startInboundHost, type InboundHost } from './support/inbound-host.js';
+
+const agent = { email: 'agent@example.test', name: 'Agent Smith', userId: 'agent' };
+
+function dsn(fields: { to: string; failed: string; originalMessageId?: string; status?: string; action?: string }): string {
+  const b = 'dsn-boundary-42';
+  return [
+    'From: Mail Delivery System <MAILER-DAEMON@mx.outside.test>',
+    `To: ${fields.to}`,
+    'Subject: Undelivered Mail Returned to Sender',
+    `Message-ID: <dsn.${Math.random().toString(36).slice(2)}@mx.outside.test>`,
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=delivery-status; boundary="${b}"`,
+    '',
+    `--${b}`,
+    'Content-Type: text/plain',
+    '',
+    'I am sorry to have to inform you that your message could not be delivered.',
+    '',
+    `--${b}`,
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; mx.outside.test',
+    '',
+    `Final-Recipient: rfc822; ${fields.failed}`,
+    `Action: ${fields.action ?? 'failed'}`,
+    `Status: ${fields.status ?? '5.1.1'}`,
+    'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
+    '',
+    `--${b}`,
+    'Content-Type: text/rfc822-headers',
+    '',
+    `From: notifications@${DOMAIN}`,
+    `To: ${fields.failed}`,
+    ...(fields.originalMessageId ? [`Message-ID: ${fields.originalMessageId}`] : []),
+    'Subject: Re: your ticket',
+    '',
+    `--${b}--`,
+    '',
+  ].join('\r\n');
+}
+
+describe.each(DIALECTS)('bounces on %s', (dialect) => {
+  let host: InboundHost;
+  let ticketId: string;
+  beforeAll(async () => {
+    host = await startInboundHost(dialect, { incoming: { bounceThreshold: 2 } });
+    const res = await relay(host, mail({ from: 'alice@outside.test', to: `support@${DOMAIN}`, subject: 'Broken mailbox' }));
+    ticketId = (await host.row(res.body.id)).resId!;
+    await host.threads.follow({ model: 'ticket', id: ticketId }, { email: 'bob@outside.test' });
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  async function post(text: string) {
+    const message = await host.threads.post({ model: 'ticket', id: ticketId }, { body: text, text: true, author: agent });
+    await host.settle();
+    const outs = await host.em().find(OutgoingMail, { message: message.id }, { populate: ['notification', 'partner'] });
+    return { message, outs };
+  }
+
+  it('a DSN to the VERP address marks that mail and its notification bounce and raises the bounce count', async () => {
+    const { outs } = await post('First answer');
+    const toAlice = outs.find((o) => o.partner?.email === 'alice@outside.test')!;
+    const res = await relay(host, dsn({ to: `bounce+${toAlice.id}@${DOMAIN}`, failed: 'alice@outside.test' }));
+    const row = await host.row(res.body.id);
+    expect(row).toMatchObject({ status: 'bounced', decision: 'bounce' });
+    expect(row.reason).toContain('bounce (dsn) for alice@outside.test');
+    expect(row.reason).toContain(`outgoing mail ${toAlice.id}`);
+    const em = host.em();
+    const notification = await em.findOneOrFail(Notification, toAlice.notification!.id);
+    expect(notification).toMatchObject({ status: 'bounce', failureType: 'mail_bounce' });
+    expect(notification.failureReason).toContain('5.1.1');
+    expect(await em.findOneOrFail(OutgoingMail, toAlice.id)).toMatchObject({ state: 'exception', failureType: 'mail_bounce' });
+    // bob's notification of the same message is untouched
+    const bobs = outs.find((o) => o.partner?.email === 'bob@outside.test')!;
+    expect((await em.findOneOrFail(Notification, bobs.notification!.id)).status).not.toBe('bounce');
+    expect((await em.findOneOrFail(Partner, { email: 'alice@outside.test' })).bounceCount).toBe(1);
+    expect(await em.count(Message, { resModel: 'ticket', resId: ticketId, subject: 'Undelivered Mail Returned to Sender' })).toBe(0);
+  });
+
+  it('a later mail from the address resets its bounce count', async () => {
+    const res = await relay(host, mail({ from: 'alice@outside.test', to: `support@${DOMAIN}`, subject: 'I am back' }));
+    expect((await host.row(res.body.id)).status).toBe('delivered');
+    expect((await host.em().findOneOrFail(Partner, { email: 'alice@outside.test' })).bounceCount).toBe(0);
+  });
+
+  it('a DSN without VERP is matched by the original Message-ID; past the threshold the partner is blacklisted', async () => {
+    for (let i = 1; i <= 2; i++) {
+      const { message, outs } = await post(`Answer ${i}`);
+      const toBob = outs.find((o) => o.partner?.email === 'bob@outside.test')!;
+      const res = await relay(host, dsn({ to: `bounce@${DOMAIN}`, failed: 'bob@outside.test', originalMessageId: message.messageId }));
+      const row = await host.row(res.body.id);
+      expect(row.status, row.reason ?? '').toBe('bounced');
+      expect((await host.em().findOneOrFail(Notification, toBob.notification!.id)).status).toBe('bounce');
+    }
+    const bob = await host.em().findOneOrFail(Partner, { email: 'bob@outside.test' });
+    expect(bob).toMatchObject({ bounceCount: 2, blacklisted: true });
+    // blacklisted: not notified any more
+    const { outs } = await post('Answer 3');
+    expect(outs.map((o) => o.partner?.email)).not.toContain('bob@outside.test');
+  });
+
+  it('a delay notice marks nothing, and a bounce is never answered', async () => {
+    const { message } = await post('Answer 4');
+    const res = await relay(host, dsn({ to: `bounce@${DOMAIN}`, failed: 'alice@outside.test', originalMessageId: message.messageId, action: 'delayed', status: '4.4.1' }));
+    const row = await host.row(res.body.id);
+    expect(row).toMatchObject({ status: 'ignored', decision: 'bounce', answeredAt: null });
+    expect(row.reason).toContain('delivery delayed for alice@outside.test');
+    expect(await host.em().count(Notification, { message: message.id, status: 'bounce' })).toBe(0);
+  });
+});

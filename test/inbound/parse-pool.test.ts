@@ -1,0 +1,46 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseInbound, type InboundMail } from '../../lib/gateway/inbound-mail.js';
+import { ParsePool } from '../../lib/gateway/parse-pool.js';
+import { readCorpusMail, readManifest } from '../support/corpus.js';
+
+const ctx = { envelope: ['support@example.test'], bounceAddresses: [{ local: 'bounce', domain: 'example.test' }], messageId: '<fallback@example.test>' };
+
+/** what processing reads of a parsed mail, with `header()` sampled */
+function comparable(mail: InboundMail) {
+  const { header, attachments, ...rest } = mail;
+  return {
+    ...rest,
+    attachments: attachments.map((a) => ({ ...a, content: Buffer.isBuffer(a.content) ? a.content.toString('base64') : 'not a Buffer' })),
+    headers: ['subject', 'auto-submitted', 'precedence', 'x-autoreply', 'message-id'].map((name) => header(name)),
+  };
+}
+
+describe('parsing on worker threads', () => {
+  const warnings: string[] = [];
+  const pool = new ParsePool(2, (message) => warnings.push(message));
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it('gives exactly what parsing on the main thread gives, for every kind of corpus mail', async () => {
+    // every 4th mail of the corpus: bounces, auto-replies, replies, attachments, broken MIME, odd charsets
+    const raws = readManifest().filter((_, i) => i % 4 === 0).map((entry) => readCorpusMail(entry));
+    const [onWorkers, inline] = await Promise.all([
+      Promise.all(raws.map((raw) => pool.parse(raw, ctx))),
+      Promise.all(raws.map((raw) => parseInbound(raw, ctx))),
+    ]);
+    expect(warnings).toEqual([]);
+    expect(pool.workerCount).toBe(2);
+    expect(onWorkers.map(comparable)).toEqual(inline.map(comparable));
+  });
+
+  it('fails a parse that throws with its error, and keeps working', async () => {
+    const raw = Buffer.from('From: a@outside.test\r\nTo: b@outside.test\r\nSubject: x\r\n\r\nbody\r\n');
+    const broken = { ...ctx, bounceAddresses: null as unknown as typeof ctx.bounceAddresses };
+    const inline = await parseInbound(raw, broken).then(() => 'parsed', (error: Error) => error.message);
+    await expect(pool.parse(raw, broken)).rejects.toThrow(inline);
+    const mail = await pool.parse(Buffer.from('From: a@outside.test\r\nSubject: still here\r\n\r\nbody\r\n'), ctx);
+    expect(mail.subject).toBe('still here');
+    expect(mail.header('subject')).toBe('still here');
+  });
+});

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/database.js';
+import { IMAP_USERS, startDovecot, type DovecotServer } from '../support/dovecot.js';
+import { bootImapApp, cleanUp, messageId, rawMail, Ticket, type ImapApp, waitFor } from './imap-app.js';
+
+describe.each(DIALECTS)('IMAP fetch into the ledger (%s)', (dialect) => {
+  let dovecot: DovecotServer;
+  let db: TestDatabase;
+  let app: ImapApp;
+
+  beforeAll(async () => {
+    dovecot = await startDovecot();
+    db = await createTestDatabase(dialect);
+    // no IDLE and an hour between ticks: each test fetches when it says so
+    app = await bootImapApp(db, dovecot.url({ params: { idle: false, intervalMs: 3_600_000, batchSize: 3 } }));
+    await app.settle();
+  });
+
+  afterAll(async () => {
+    await cleanUp(() => app?.close(), () => db?.drop(), () => dovecot?.stop());
+  });
+
+  it('takes a mail appended to Dovecot into the ledger, posts it as a new ticket, and flags it \\Seen', async () => {
+    const { uid, uidValidity } = await dovecot.append(rawMail({ id: 'first', subject: 'Printer on fire' }));
+    const result = await app.ingress.fetchNow('imap');
+    expect(result).toMatchObject({ leased: true, received: 1, duplicates: 0, failed: 0, uidValidity: String(uidValidity) });
+
+    const [row] = await app.ledger();
+    expect(row).toMatchObject({ sourceKind: 'imap', sourceKey: `imap:${uidValidity}:${uid}`, mailbox: 'imap', messageId: messageId('first') });
+    await app.settle();
+    const [processed] = await app.ledger();
+    expect(processed.status).toBe('delivered');
+
+    const [message] = await app.messages([messageId('first')]);
+    expect(message).toMatchObject({ resModel: 'ticket', messageType: 'email' });
+    const ticket = await app.orm.em.fork().findOneOrFail(Ticket, Number(message.resId));
+    expect(ticket.subject).toBe('Printer on fire');
+    expect(processed.resId).toBe(String(ticket.id));
+
+    const [mail] = await dovecot.list();
+    expect(mail.flags.has('\\Seen')).toBe(true);
+  });
+
+  it('takes mails oldest first in batches, keeps a UID cursor, and never takes a mail twice', async () => {
+    const ids = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7'];
+    await dovecot.appendMany(ids.map((id) => rawMail({ id })));
+    const result = await app.ingress.fetchNow('imap');
+    expect(result).toMatchObject({ received: 7, duplicates: 0, failed: 0 });
+
+    const rows = (await app.ledger()).filter((r) => ids.some((id) => r.messageId === messageId(id)));
+    expect(rows.map((r) => r.messageId)).toEqual(ids.map(messageId));
+    const uids = rows.map((r) => Number(r.sourceKey.split(':')[2]));
+    expect(uids).toEqual([...uids].sort((a, b) => a - b));
+
+    const mails = await dovecot.list();
+    expect(mails.every((m) => m.flags.has('\\Seen'))).toBe(true);
+    const state = await app.state();
+    expect(state).toMatchObject({ lastUid: mails.at(-1)!.uid, uidValidity: String((await dovecot.status()).uidValidity), leaseOwner: null });
+    expect(state!.lastSuccessAt).toBeInstanceOf(Date);
+
+    // a second fetch, and a person marking a taken mail unread again: nothing new
+    const client = await dovecot.connect();
+    await client.mailboxOpen('INBOX');
+    await client.messageFlagsRemove({ uid: String(mails[1].uid) }, ['\\Seen'], { uid: true });
+    await client.logout();
+    expect(await app.ingress.fetchNow('imap')).toMatchObject({ received: 0, duplicates: 0, failed: 0 });
+    expect((await app.ledger()).length).toBe(8);
+
+    await app.settle();
+    expect((await app.messages(ids.map(messageId))).length).toBe(7);
+  });
+
+  it('posts a reply in the thread of the mail it answers', async () => {
+    const [original] = await app.messages([messageId('first')]);
+    await dovecot.append(rawMail({ id: 'first-reply', subject: 'Re: Printer on fire', inReplyTo: messageId('first'), body: 'It is out now.' }));
+    expect(await app.ingress.fetchNow('imap')).toMatchObject({ received: 1 });
+    await app.settle();
+    const [reply] = await app.messages([messageId('first-reply')]);
+    expect(reply).toMatchObject({ resModel: 'ticket', resId: original.resId });
+  });
+
+  it('reports health per mailbox and tests connections with a readable error', async () => {
+    const [health] = await app.ingress.health();
+    expect(health).toMatchObject({ name: 'imap', server: `${IMAP_USERS.test}@127.0.0.1:${dovecot.port}/INBOX`, idle: null, lastError: null, fetching: false });
+    expect(health.lastSuccessAt).toBeInstanceOf(Date);
+    // and the sample app's /health shows it
+    const { port } = app.app.getHttpServer().address() as { port: number };
+    const body = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { mailboxes: unknown[] };
+    expect(body.mailboxes).toEqual([expect.objectContaining({ name: 'imap', lastError: null, lastSuccessAt: health.lastSuccessAt!.toISOString() })]);
+
+    const ok = await app.ingress.testConnection('imap');
+    expect(ok).toMatchObject({ ok: true, folder: 'INBOX', idle: true });
+    expect(ok.messages).toBeGreaterThanOrEqual(9);
+
+    const base = { name: 'probe', host: '127.0.0.1', port: dovecot.port, auth: { user: IMAP_USERS.test, pass: 'secret' } };
+    const badPassword = await app.ingress.testConnection({ ...base, auth: { user: IMAP_USERS.test, pass: 'wrong' } });
+    expect(badPassword.ok).toBe(false);
+    expect(badPassword.error).toMatch(/login refused for test@example.test, check the password/);
+    const noFolder = await app.ingress.testConnection({ ...base, folder: 'Nope' });
+    expect(noFolder).toMatchObject({ ok: false, error: expect.stringMatching(/folder "Nope" does not exist/) });
+    const closedPort = await app.ingress.testConnection({ ...base, port: 1 });
+    expect(closedPort).toMatchObject({ ok: false, error: expect.stringMatching(/connection refused, nothing listens on 127.0.0.1:1/) });
+    const badConfig = await app.ingress.testConnection({ name: 'probe', url: 'http://x' });
+    expect(badConfig).toMatchObject({ ok: false, error: expect.stringMatching(/url must start with imap/) });
+  });
+
+  it('records a failed fetch on the mailbox health and recovers on the next one', async () => {
+    const other = await bootImapApp(db, dovecot.url({ folder: 'Missing', params: { idle: false, intervalMs: 3_600_000 } }), { PORT: '0' });
+    try {
+      await expect(other.ingress.fetchNow('imap')).rejects.toThrow(/IMAP mailbox "imap" .*Missing/);
+      const [health] = await other.ingress.health();
+      expect(health.lastError).toMatch(/Missing/);
+      expect(health.lastErrorAt).toBeInstanceOf(Date);
+      // the lease is given back on failure: the next fetch is not locked out
+      expect((await other.state())!.leaseOwner).toBeNull();
+    } finally {
+      await other.close();
+    }
+    expect(await app.ingress.fetchNow('imap')).toMatchObject({ leased: true, failed: 0 });
+    expect((await app.state())!.lastError).toBeNull();
+  });
+
+  it('closes its IMAP connections on shutdown', async () => {
+    await app.close();
+    await waitFor('no IMAP session left', async () => (await dovecot.sessions(IMAP_USERS.test)) === 0, 5_000);
+    app = await bootImapApp(db, dovecot.url({ params: { idle: false, intervalMs: 3_600_000 } }));
+    await app.settle();
+    // the boot-time catch-up fetch found nothing new: every mail is still in the ledger exactly once
+    const rows = await app.ledger();
+    expect(new Set(rows.map((r) => r.messageId)).size).toBe(rows.length);
+  });
+});
