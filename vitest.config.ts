@@ -4,7 +4,8 @@ export default defineConfig({
   // Nest's DI reads constructor parameter types: keep legacy decorators with their metadata
   oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
   test: {
-    include: ['test/**/*.test.ts'],
+    // the fault-injection suite (test/faults/*.fault.ts, ~20 s) runs with everything else; `npm run test:faults` runs it alone
+    include: ['test/**/*.test.ts', 'test/faults/**/*.fault.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -72,6 +72,16 @@ function progress(label) {
   };
 }
 
+/** Nest's log lines on stderr (stdout is the command's result); `log`/`debug` only with --verbose */
+function stderrLogger(verbose) {
+  const line = (level) => (message, ...rest) => {
+    const context = typeof rest[rest.length - 1] === 'string' ? rest[rest.length - 1] : '';
+    process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} ${context ? `[${context}] ` : ''}${message instanceof Error ? message.stack : message}\n`);
+  };
+  const quiet = () => undefined;
+  return { error: line('ERROR'), warn: line('WARN'), log: verbose ? line('LOG') : quiet, debug: verbose ? line('DEBUG') : quiet, verbose: quiet, fatal: line('FATAL') };
+}
+
 function print(value) {
   process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
 }
@@ -82,7 +92,7 @@ const lib = await import(resolve(here, '../dist/lib/index.js'));
 let app;
 let code = EX.OK;
 try {
-  app = await NestFactory.createApplicationContext(await hostModule(), { logger: opts.verbose ? ['error', 'warn', 'log', 'debug'] : ['error', 'warn'], abortOnError: false });
+  app = await NestFactory.createApplicationContext(await hostModule(), { logger: stderrLogger(opts.verbose), abortOnError: false });
   const ops = app.get(lib.ChatterOperations);
   switch (command) {
     case 'failed-inbound': {

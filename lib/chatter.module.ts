@@ -38,6 +38,7 @@ import { SubtypeService } from './thread/subtype.service.js';
 import { ThreadService } from './thread/thread.service.js';
 import { InboundConfig } from './gateway/inbound-config.js';
 import { InboundGateway } from './gateway/inbound-gateway.js';
+import { InboundSweep } from './gateway/inbound-sweep.js';
 import { InboundProcessor } from './gateway/inbound-processor.js';
 import { InboundMailHandler } from './gateway/inbound-mail-handler.js';
 import { InboundParser } from './gateway/inbound-parser.js';
@@ -79,6 +80,7 @@ const providers: Provider[] = [
   InboundMailHandler,
   InboundProcessor,
   InboundGateway,
+  InboundSweep,
   RecipientCheck,
   SmtpListener,
   ImapFetcher,

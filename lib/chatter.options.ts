@@ -78,7 +78,7 @@ export interface IncomingOptions {
   answerRefusals?: boolean;
   /** process mails as soon as they are received; false only stores them (processed at the next boot or by `reprocess`) */
   autoProcess?: boolean;
-  /** mails routed and delivered per processing transaction (each in its own savepoint); default 50 */
+  /** mails routed and delivered per processing transaction; default 50 */
   batchSize?: number;
   /** worker threads parsing inbound mail (0: parse on the main thread); default one less than the CPUs, 1 to 4 */
   parseWorkers?: number;

@@ -73,6 +73,7 @@ export type { ImapMailboxOptions, ImapAuth } from './ingress/imap-mailbox-config
 
 export { JobRunner, type JobHandler, type JobOptions } from './jobs/job-runner.js';
 export { BullJobRunner, type QueueCounts } from './jobs/bull-job-runner.js';
+export { InProcessJobRunner } from './jobs/in-process-job-runner.js';
 export { CHATTER_JOB_NAMES, type ChatterJobName } from './jobs/job-names.js';
 export type { ChatterQueueOptions } from './jobs/queue-module.js';
 export { ChatterHealth, type ChatterHealthReport, type MailboxHealthReport } from './health/chatter-health.js';

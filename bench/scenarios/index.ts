@@ -1,5 +1,6 @@
 import type { BenchScenario } from '../result.js';
 import { fanout1000 } from './fanout-1000.js';
+import { fanout1000Bull } from './fanout-1000-bull.js';
 import { imap1000 } from './imap-1000.js';
 import { inboundCorpus } from './inbound-corpus.js';
 import { mailgateOverhead } from './mailgate-overhead.js';
@@ -8,4 +9,4 @@ import { replyLatency } from './reply-latency.js';
 import { threadPage } from './thread-page.js';
 
 /** Every scenario `npm run bench` knows, in the order it runs them. Add yours here. */
-export const SCENARIOS: BenchScenario[] = [threadPage, postMessage, fanout1000, inboundCorpus, mailgateOverhead, imap1000, replyLatency];
+export const SCENARIOS: BenchScenario[] = [threadPage, postMessage, fanout1000, inboundCorpus, mailgateOverhead, imap1000, replyLatency, fanout1000Bull];

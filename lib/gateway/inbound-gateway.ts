@@ -5,6 +5,7 @@ import { JobRunner } from '../jobs/job-runner.js';
 import { InboundConfig } from './inbound-config.js';
 import { InboundParser } from './inbound-parser.js';
 import { InboundProcessor } from './inbound-processor.js';
+import { InboundSchedule, type ProcessJob } from './inbound-schedule.js';
 import { LedgerWriter } from './ledger-writer.js';
 import { peekMessageId, sha256, synthesizeMessageId } from './raw-mail.js';
 
@@ -28,19 +29,12 @@ export interface InboundReceipt {
 
 export const INBOUND_PROCESS_JOB = 'chatter.inbound.process';
 const PURGE_INTERVAL_MS = 6 * 60 * 60_000;
-const BATCHES_PER_JOB = 4;
 const EARLY_PARSE_MAX_BYTES = 1 << 20;
 
 /** A raw mail and where it came from, for `receiveMany`. */
 export interface InboundDelivery {
   raw: Buffer;
   source: InboundSource;
-}
-
-/** processing job data: the ledger rows to process (`id` is what older jobs carry) */
-interface ProcessJob {
-  id?: number;
-  ids?: number[];
 }
 
 /**
@@ -54,8 +48,7 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('ChatterInbound');
   private purgeTimer?: NodeJS.Timeout;
   private readonly ledger: LedgerWriter;
-  /** rows committed but not yet handed to the JobRunner: scheduled together, a microtask later */
-  private unscheduled: number[] = [];
+  private readonly scheduled: InboundSchedule;
 
   constructor(
     private readonly orm: MikroORM,
@@ -65,11 +58,12 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
     private readonly parser: InboundParser,
   ) {
     this.ledger = new LedgerWriter(orm);
+    this.scheduled = new InboundSchedule(jobs, INBOUND_PROCESS_JOB, config.batchSize);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.jobs.register<ProcessJob>(INBOUND_PROCESS_JOB, async ({ id, ids }) => {
-      await this.processor.processMany(ids ?? (id === undefined ? [] : [id]));
+    this.jobs.register<ProcessJob>(INBOUND_PROCESS_JOB, async (job) => {
+      await this.processor.processMany(this.scheduled.take(job));
     });
     if (this.config.autoProcess) await this.resumePending();
     this.purgeTimer = setInterval(() => this.purge().catch((e: Error) => this.logger.warn(`purge failed: ${e.message}`)), PURGE_INTERVAL_MS);
@@ -173,27 +167,7 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
     return { rawPurged, rowsDeleted };
   }
 
-  /** hands rows to the JobRunner, a few batches per job (parsing one batch overlaps routing the previous one) */
   private schedule(...ids: number[]): void {
-    if (!this.config.autoProcess || ids.length === 0) return;
-    if (this.unscheduled.length === 0) queueMicrotask(() => void this.enqueueUnscheduled());
-    this.unscheduled.push(...ids);
-  }
-
-  private async enqueueUnscheduled(): Promise<void> {
-    const ids = [...new Set(this.unscheduled)].sort((a, b) => a - b);
-    this.unscheduled = [];
-    const perJob = this.config.batchSize * BATCHES_PER_JOB;
-    for (let i = 0; i < ids.length; i += perJob) {
-      const chunk = ids.slice(i, i + perJob);
-      // the key makes scheduling the same rows again (a restart on every replica) one job while it waits
-      const key = chunk.length === 1 ? String(chunk[0]) : `${chunk[0]}-${chunk[chunk.length - 1]}:${chunk.length}`;
-      try {
-        await this.jobs.enqueue<ProcessJob>(INBOUND_PROCESS_JOB, { ids: chunk }, { key });
-      } catch (error) {
-        // the rows are committed: the next boot (or `resumePending`) schedules them again
-        this.logger.error(`could not schedule inbound mails ${chunk.join(', ')}: ${(error as Error).message}`);
-      }
-    }
+    if (this.config.autoProcess) this.scheduled.schedule(ids);
   }
 }

@@ -27,10 +27,11 @@ interface ClaimedMail {
  * Processes ledger rows, many at a time: claim them (one conditional UPDATE, so two workers never process the same
  * mail), parse them (in parallel, on the parse workers), then route and deliver up to `batchSize` mails in one
  * transaction: the posted messages, bounce marks, answers and every row's final status and reason commit together.
- * If anything in a batch throws, the batch rolls back and its mails are processed again one transaction each, so
- * one bad mail fails alone (`failed`, with its error, for `reprocess`) and every other mail still gets its own
- * status and reason. A crash before a commit leaves rows claimed; the claim expires and they are processed again
- * (exactly once in the thread).
+ * If a mail throws, the batch rolls back and is run again in three parts: the mails before it together, it alone
+ * (it ends `failed` with its error, for `reprocess`), the mails after it together — so one bad mail fails alone and
+ * every other mail still ends as it would have on its own. If the batch fails otherwise (its commit), its mails are
+ * processed one transaction each. A crash before a commit leaves rows claimed; the claim expires and they are
+ * processed again (exactly once in the thread).
  */
 @Injectable()
 export class InboundProcessor {
@@ -105,7 +106,7 @@ export class InboundProcessor {
     });
   }
 
-  /** one transaction for the batch; if it fails, one transaction per mail */
+  /** one transaction for the batch; if a mail throws, again without it; if the batch fails otherwise, mail by mail */
   private async runBatch(batch: ClaimedMail[]): Promise<void> {
     let handled: { id: number; done: HandledMail }[];
     try {
@@ -116,19 +117,31 @@ export class InboundProcessor {
           defaultSubtypes: async (model, internal) => (await this.subtypes.defaults(joinTransaction(tx), model, internal)).map((s) => s.id),
         });
         const out: { id: number; done: HandledMail }[] = [];
-        for (const item of batch) out.push({ id: item.row.id, done: await this.handleOne(tx, lookups, item) });
+        for (const [index, item] of batch.entries()) {
+          try {
+            out.push({ id: item.row.id, done: await this.handleOne(tx, lookups, item) });
+          } catch (error) {
+            throw new MailFailure(index, error as Error);
+          }
+        }
         await this.writeResults(tx, out);
         return out;
       });
-    } catch (error) {
-      if (batch.length > 1) {
-        this.logger.warn(`an inbound batch of ${batch.length} mails failed (${(error as Error).message}); processing them one by one`);
+    } catch (failure) {
+      const error = failure instanceof MailFailure ? failure.error : (failure as Error);
+      if (batch.length > 1 && failure instanceof MailFailure) {
+        const k = failure.index;
+        if (k > 0) await this.runBatch(batch.slice(0, k));
+        await this.runBatch([batch[k]]);
+        if (k + 1 < batch.length) await this.runBatch(batch.slice(k + 1));
+      } else if (batch.length > 1) {
+        this.logger.warn(`an inbound batch of ${batch.length} mails failed (${error.message}); processing them one by one`);
         for (const item of batch) await this.runBatch([item]);
       } else if (error instanceof UniqueConstraintViolationException) {
         // another worker posted the same Message-ID between our check and our commit
         await this.finish(batch[0].row.id, { status: 'ignored', decision: 'duplicate', reason: 'duplicate: the same Message-ID was posted concurrently', error: null });
       } else {
-        await this.finish(batch[0].row.id, this.failure(batch[0].row.id, error as Error));
+        await this.finish(batch[0].row.id, this.failure(batch[0].row.id, error));
       }
       return;
     }
@@ -181,6 +194,16 @@ export class InboundProcessor {
     } catch (error) {
       this.logger.error(`a chatter.inbound.processed listener failed: ${(error as Error).message}`);
     }
+  }
+}
+
+/** mail `index` of a batch threw `error` */
+class MailFailure extends Error {
+  constructor(
+    readonly index: number,
+    readonly error: Error,
+  ) {
+    super(error?.message);
   }
 }
 

@@ -1,4 +1,5 @@
 import { MikroORM, type EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail, type InboundSourceKind, type InboundStatus } from '../entities/inbound-email.entity.js';
 
 /** A ledger row to store, as the gateway built it. */
@@ -83,35 +84,62 @@ export class LedgerWriter {
     group.forEach((pending, i) => pending.resolve(entries[i]));
   }
 
+  /**
+   * One INSERT for the group, through Kysely so the raw bytes travel as bound parameters (the ORM would inline
+   * them into the SQL text as hex); a row whose source already delivered it is skipped by the unique key.
+   */
   private async insert(em: EntityManager, rows: LedgerRowValues[]): Promise<LedgerEntry[]> {
     const key = (r: { sourceKind: string; sourceKey: string }) => `${r.sourceKind}\0${r.sourceKey}`;
-    const known = new Map<string, LedgerEntry>();
-    const keys = [...new Set(rows.map((r) => r.sourceKey))];
-    for (let i = 0; i < keys.length; i += 500) {
+    const firsts = new Map<string, LedgerRowValues>();
+    for (const row of rows) if (!firsts.has(key(row))) firsts.set(key(row), row);
+    const kysely = (em as SqlEntityManager).getKysely<any>();
+    const platform = em.getPlatform();
+    // the values as the ORM would store them: a date is a timestamp on SQLite, a boolean an integer
+    const receivedAt = platform.processDateProperty(new Date());
+    const autoReply = platform.getBooleanTypeDeclarationSQL() === 'boolean' ? false : 0;
+    const inserted: { id: number | string; source_kind: string; source_key: string }[] = await kysely
+      .insertInto('chatter_inbound_email')
+      .values([...firsts.values()].map((r) => ({ ...columns(r), received_at: receivedAt, auto_reply: autoReply })))
+      .onConflict((oc: any) => oc.columns(['source_kind', 'source_key']).doNothing())
+      .returning(['id', 'source_kind', 'source_key'])
+      .execute();
+    const entries = new Map<string, LedgerEntry>();
+    for (const row of inserted) entries.set(key({ sourceKind: row.source_kind, sourceKey: row.source_key }), { id: Number(row.id), duplicate: false, status: 'received' });
+    const known = [...firsts.values()].filter((r) => !entries.has(key(r))).map((r) => r.sourceKey);
+    for (let i = 0; i < known.length; i += 500) {
       const existing = await em.find(
         InboundEmail,
-        { sourceKey: { $in: keys.slice(i, i + 500) } },
+        { sourceKey: { $in: known.slice(i, i + 500) } },
         { fields: ['id', 'status', 'sourceKind', 'sourceKey'], disableIdentityMap: true },
       );
-      for (const row of existing) known.set(key(row), { id: row.id, duplicate: true, status: row.status });
+      for (const row of existing) if (!entries.has(key(row))) entries.set(key(row), { id: row.id, duplicate: true, status: row.status });
     }
-    const created = new Map<string, InboundEmail>();
-    for (const values of rows) {
-      const k = key(values);
-      if (known.has(k) || created.has(k)) continue;
-      created.set(k, em.create(InboundEmail, values));
-    }
-    await em.flush();
     const seen = new Set<string>();
-    return rows.map((values) => {
-      const k = key(values);
-      const existing = known.get(k);
-      if (existing) return existing;
-      const row = created.get(k)!;
+    return rows.map((row) => {
+      const k = key(row);
+      const entry = entries.get(k);
+      if (!entry) throw new Error(`inbound ledger: the row for ${row.sourceKind} ${row.sourceKey} was neither stored nor found`);
       // the first of two identical deliveries in one group is the new row; the second its duplicate
-      const duplicate = seen.has(k);
+      const duplicate = entry.duplicate || seen.has(k);
       seen.add(k);
-      return { id: row.id, duplicate, status: row.status };
+      return { ...entry, duplicate };
     });
   }
+}
+
+/** the row as columns, with the defaults the entity would give it */
+function columns(r: LedgerRowValues): Record<string, unknown> {
+  return {
+    source_kind: r.sourceKind,
+    source_key: r.sourceKey,
+    mailbox: r.mailbox,
+    raw: r.raw,
+    size: r.size,
+    sha256: r.sha256,
+    message_id: r.messageId,
+    recipients: r.recipients === null ? null : JSON.stringify(r.recipients),
+    fallback_model: r.fallbackModel,
+    status: 'received',
+    attempts: 0,
+  };
 }

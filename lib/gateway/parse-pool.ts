@@ -15,6 +15,8 @@ interface PoolWorker {
   started: boolean;
 }
 
+const CLOSE_GRACE_MS = 10_000;
+
 type ParseReply = { ready: true } | { id: number; data: InboundMailData } | { id: number; error: { message: string; stack?: string } };
 
 /**
@@ -29,6 +31,7 @@ export class ParsePool {
   private nextId = 0;
   private inline = false;
   private closed = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly size: number,
@@ -46,12 +49,16 @@ export class ParsePool {
       return parseInbound(raw, ctx);
     }
     const id = ++this.nextId;
-    return new Promise<InboundMail>((resolve, reject) => {
+    const parsing = new Promise<InboundMail>((resolve, reject) => {
       target.pending.set(id, { raw, ctx, resolve, reject });
       // a copy, handed over without another: the caller keeps its buffer (pooled Buffers must never be transferred)
       const copy = new Uint8Array(raw);
       target.worker.postMessage({ id, raw: copy, ctx }, [copy.buffer]);
     });
+    this.inFlight.add(parsing);
+    const settled = () => this.inFlight.delete(parsing);
+    parsing.then(settled, settled);
+    return parsing;
   }
 
   /** parse workers currently running and started (0 when parsing on the main thread) */
@@ -59,8 +66,13 @@ export class ParsePool {
     return this.inline ? 0 : this.workers.filter((w) => w.started).length;
   }
 
+  /** lets the mails being parsed finish (a shutdown waits for the jobs that need them), then stops the workers */
   async close(): Promise<void> {
     this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
+    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+    clearTimeout(timer);
     const workers = this.workers.splice(0);
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }

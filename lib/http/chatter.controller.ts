@@ -1,6 +1,5 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { MikroORM } from '@mikro-orm/core';
-import { PartnerService, isValidEmail } from '../thread/partner.service.js';
+import { isValidEmail } from '../thread/partner.service.js';
 import { ThreadService } from '../thread/thread.service.js';
 import { presentFollower, presentMessage } from './message.presenter.js';
 import { optionalIntArray } from './http-input.js';
@@ -13,8 +12,6 @@ import { optionalIntArray } from './http-input.js';
 export class ChatterController {
   constructor(
     private readonly threads: ThreadService,
-    private readonly partners: PartnerService,
-    private readonly orm: MikroORM,
   ) {}
 
   @Get(':model/:id/messages')
@@ -34,9 +31,6 @@ export class ChatterController {
     if (!Array.isArray(mentions) || mentions.some((m) => typeof m !== 'string' || !isValidEmail(m))) {
       throw new BadRequestException('mentions must be an array of email addresses');
     }
-    const em = this.orm.em.fork();
-    const mentioned = await Promise.all(mentions.map((email: string) => this.partners.resolve(em, { email })));
-    await em.flush();
     const message = await this.threads.post(
       { model, id },
       {
@@ -45,7 +39,7 @@ export class ChatterController {
         type,
         subject: typeof input.subject === 'string' ? input.subject : undefined,
         author: authorEmail ? { email: authorEmail, name: typeof input.authorName === 'string' ? input.authorName : undefined } : undefined,
-        partnerIds: mentioned.map((p) => p.id),
+        mentions: mentions.map((email: string) => ({ email })),
         // uploads from POST /chatter/:model/:id/attachments, moved onto this message
         attachmentIds: optionalIntArray(input, 'attachmentIds'),
       },

@@ -13,6 +13,7 @@ import { OutboundConfig } from './outbound.config.js';
 import type { OutboxRow } from './outbox-store.js';
 import type { MailLayoutContext } from './outgoing.options.js';
 import { addressOf, nameOf } from './sender-identity.js';
+import { threadHeaders } from './thread-headers.js';
 import { signUnfollowToken, unfollowUrl } from './unfollow-token.js';
 
 /** What every mail about one message shares, loaded once per message and kept for the next batches. */
@@ -20,6 +21,8 @@ interface MessageContext {
   message: Message;
   recordName: string;
   recordUrl?: string;
+  /** Message-ID, In-Reply-To, References, X-Chatter-Objects, Auto-Submitted */
+  headers: Record<string, string>;
   /** the same objects for every recipient: their encoded form is computed once */
   attachments: (MimeAttachment & { size: number })[];
 }
@@ -49,7 +52,7 @@ export class MailRenderer {
 
   /** loads what the rows' messages share (message, record name and URL, attachment bytes), once per message */
   async prepare(em: EntityManager, rows: OutboxRow[]): Promise<void> {
-    const missing = [...new Set(rows.filter((r) => r.message !== null && r.bodyHtml === null).map((r) => r.message!))].filter((id) => !this.contexts.has(id));
+    const missing = [...new Set(rows.filter((r) => r.message !== null).map((r) => r.message!))].filter((id) => !this.contexts.has(id));
     if (missing.length === 0) return;
     const messages = await em.find(Message, { id: { $in: missing } }, { populate: ['author'] });
     const files = await em.find(Attachment, { message: { $in: missing } }, { orderBy: { id: 'asc' } });
@@ -65,23 +68,25 @@ export class MailRenderer {
         const inline = !!file.cid && message.body.includes(`cid:${file.cid}`);
         attachments.push({ filename: file.name, content, contentType: file.mimetype, ...(inline ? { cid: file.cid! } : {}), size: file.size });
       }
-      this.remember(message.id, { message, recordName, recordUrl, attachments });
+      const system = !message.author || message.messageType === 'notification' || message.messageType === 'tracking';
+      const headers = await threadHeaders(em, message, { system });
+      this.remember(message.id, { message, recordName, recordUrl, attachments, headers });
     }
   }
 
   /** the mail for one row (after `prepare`) */
   async render(row: OutboxRow): Promise<RenderedOutgoingMail> {
     const to = addressOf(row.emailTo);
-    const { 'Message-ID': messageId, ...headers } = row.headers;
+    const ctx = row.message !== null ? this.contexts.get(row.message) : undefined;
+    if (row.message !== null && !ctx) throw new Error(`message ${row.message} of outgoing mail ${row.id} was not prepared (deleted?)`);
+    const { 'Message-ID': messageId, ...headers } = { ...ctx?.headers, ...row.headers };
     let html: string;
     let text: string;
     let attachments: MimeAttachment[] = [];
-    if (row.bodyHtml !== null || row.message === null) {
+    if (row.bodyHtml !== null || !ctx) {
       html = row.bodyHtml ?? '';
       text = row.bodyText ?? htmlToText(html);
     } else {
-      const ctx = this.contexts.get(row.message);
-      if (!ctx) throw new Error(`message ${row.message} of outgoing mail ${row.id} was not prepared (deleted?)`);
       const body = await (this.config.layoutFor(row.resModel) ?? defaultLayout)(this.layoutContext(row, ctx, to));
       html = body.html;
       text = body.text ?? htmlToText(body.html);

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Message } from '../entities/message.entity.js';
 import { Notification } from '../entities/notification.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import { OutboxSender } from './outbox-sender.js';
 import { OutboxService } from './outbox.service.js';
+import { bulkInsert } from './bulk-insert.js';
 import { computeRecipients, type Recipient } from './recipients.js';
 
 /** mails queued per message, until `dispatch` after commit decides how they go out */
@@ -40,15 +40,11 @@ export class NotificationService {
       readAt: null,
       createdAt: now,
     }));
-    for (let i = 0; i < rows.length; i += 500) await em.insertMany(Notification, rows.slice(i, i + 500));
     const byEmail = recipients.filter((r) => r.channel === 'email');
+    // the outbox rows point at their notification: ask the insert for the ids only when there are some
+    const inserted = await bulkInsert(em, Notification, rows, byEmail.length ? ['id', 'partner'] : []);
+    const notificationOf = new Map(inserted.map((row) => [Number(row.partner), Number(row.id)]));
     if (byEmail.length > 0) {
-      const ids = await (em as SqlEntityManager)
-        .createQueryBuilder(Notification, 'n')
-        .select(['n.id', 'n.partner'])
-        .where({ message: message.id, notificationType: 'email' })
-        .execute<{ id: number; partner: number }[]>('all', true);
-      const notificationOf = new Map(ids.map((row) => [Number(row.partner), Number(row.id)]));
       const count = await this.outbox.queueNotificationMails(
         em,
         message,

@@ -21,6 +21,9 @@ import { addressOf } from './sender-identity.js';
 
 export const OUTBOX_SEND_JOB = 'chatter.outbox.send';
 
+/** batches a sender loop keeps in flight */
+const PIPELINE_DEPTH = 2;
+
 /**
  * Sends the outbox: claims due rows in batches (`sending` + a claim token before any SMTP traffic), renders them,
  * hands them to the outgoing server's pooled transport, and records each outcome with its Notification:
@@ -88,16 +91,24 @@ export class OutboxSender implements OnModuleInit, OnApplicationBootstrap, Befor
     }
   }
 
-  /** claims and sends batches until nothing is due (of `messageId` only, when given); returns how many were handled */
+  /**
+   * Claims and sends batches until nothing is due (of `messageId` only, when given); returns how many were handled.
+   * Two batches are in flight at a time: the next is claimed and rendered while the SMTP pool still works on the
+   * previous one, so the connections never wait for the database.
+   */
   async drain(messageId?: number): Promise<number> {
     let handled = 0;
+    const inFlight = new Set<Promise<void>>();
     while (!this.stopping && this.ready()) {
       const token = randomBytes(12).toString('base64url');
       const rows = await this.store.claim(this.orm.em.fork(), token, this.config.batchSize, messageId);
       if (rows.length === 0) break;
-      await this.sendBatch(rows, token);
       handled += rows.length;
+      const batch = this.sendBatch(rows, token).finally(() => inFlight.delete(batch));
+      inFlight.add(batch);
+      if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
     return handled;
   }
 

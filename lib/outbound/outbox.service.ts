@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { wrap, type EntityManager } from '@mikro-orm/core';
+import { Alias } from '../entities/alias.entity.js';
 import type { Message } from '../entities/message.entity.js';
 import { OutgoingMail } from '../entities/outgoing-mail.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import type { RecipientPartner } from './recipients.js';
 import { ModelRegistry, type ThreadRef } from '../model-registry.js';
+import { bulkInsert } from './bulk-insert.js';
 import { OutboundConfig } from './outbound.config.js';
 import { signReplyAddress } from './reply-address.js';
 import { formatAddress, notificationFrom } from './sender-identity.js';
-import { threadHeaders } from './thread-headers.js';
 
 /** A mail that is not a message notification (auto-replies, bounce notices, digests), sent through the same outbox. */
 export interface StandaloneMail {
@@ -44,7 +45,8 @@ export class OutboxService {
 
   /**
    * One OutgoingMail per email recipient of `message` (which must be flushed), inserted in bulk: subject, From (after
-   * the From rewrite), a Reply-To signed for each recipient, and the thread headers. The body is rendered at send time.
+   * the From rewrite) and a Reply-To signed for each recipient. The body and the thread headers (Message-ID,
+   * References…) are the same for every recipient: they are rendered from the message at send time, once per batch.
    */
   async queueNotificationMails(em: EntityManager, message: Message, recipients: MailRecipient[]): Promise<number> {
     if (recipients.length === 0) return 0;
@@ -53,10 +55,8 @@ export class OutboxService {
     const recordName = this.models.displayName(this.models.get(ref.model), record);
     if (message.author && !wrap(message.author).isInitialized()) await wrap(message.author).init();
     const author = message.author ? { name: message.author.name, email: message.author.email } : null;
-    const system = !author || ['notification', 'tracking'].includes(message.messageType);
-    const headers = await threadHeaders(em, message, { system });
     const from = notificationFrom(author, this.fromRules());
-    const alias = (await this.config.recordAlias?.(ref, record)) ?? null;
+    const alias = (await this.config.recordAlias?.(ref, record)) ?? (await this.storedAlias(em, ref));
     const { domain, secret } = this.config;
     const replyName = author?.name ?? this.config.systemName;
     const now = new Date();
@@ -71,7 +71,8 @@ export class OutboxService {
       emailTo: formatAddress(partner.name, partner.email),
       replyTo: formatAddress(replyName, alias ?? signReplyAddress({ ...ref, partnerId: partner.id }, domain.name, secret, domain.catchall), 68),
       subject: oneLine(message.subject || recordName),
-      headers,
+      // Message-ID, In-Reply-To, References…: derived from the message when it is sent (the same for every recipient)
+      headers: {},
       bodyHtml: null,
       bodyText: null,
       mailFrom: null,
@@ -85,7 +86,7 @@ export class OutboxService {
       failureReason: null,
       createdAt: now,
     }));
-    for (let i = 0; i < rows.length; i += 500) await em.insertMany(OutgoingMail, rows.slice(i, i + 500));
+    await bulkInsert(em, OutgoingMail, rows);
     return rows.length;
   }
 
@@ -110,6 +111,12 @@ export class OutboxService {
     });
     em.persist(row);
     return row;
+  }
+
+  /** an active stored alias that posts on this very record (`forceThreadId`), as an address */
+  private async storedAlias(em: EntityManager, ref: ThreadRef): Promise<string | null> {
+    const alias = await em.findOne(Alias, { model: ref.model, forceThreadId: ref.id, active: true }, { orderBy: { id: 'asc' } });
+    return alias ? `${alias.name}@${alias.domain || this.config.domain.name}` : null;
   }
 
   private fromRules() {

@@ -43,15 +43,15 @@ export interface LookupLoaders {
 /** the References a reply is matched on (DESIGN §3: the last 32) */
 export const MAX_REFERENCES = 32;
 const FINAL: InboundStatus[] = ['delivered', 'bounced', 'rejected', 'ignored'];
-/** bound parameters per IN list: well under SQLite's and PostgreSQL's limits */
+/** values per IN list, to keep each query's text and plan small */
 const CHUNK = 500;
 
 /**
  * The look-ups routing does for every mail — Message-IDs already posted, earlier ledger rows with the same Message-ID,
  * the aliases, the loop guard's counts — done once for a whole batch, in a few IN / GROUP BY queries instead of a
- * handful of queries per mail. Mails of the batch are routed one after the other in the batch's transaction, so
- * what an earlier mail wrote is added here (`remember*`) as soon as its savepoint is released: a later mail of the
- * same batch sees it exactly as it would have seen the committed rows.
+ * handful of queries per mail. Mails of the batch are routed one after the other in the batch's transaction, and what
+ * an earlier mail wrote is added here (`remember*`) as soon as it is handled: a later mail of the same batch sees it
+ * exactly as it would have seen the committed rows. A batch that rolls back drops its look-ups with it.
  */
 export class RoutingLookups {
   private readonly messages = new Map<string, KnownMessage>();

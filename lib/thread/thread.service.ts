@@ -35,6 +35,8 @@ export interface PostOptions {
   subject?: string;
   /** partners to notify even if they do not follow (mentions) */
   partnerIds?: number[];
+  /** the same by email: found, or created with the message (nothing is created when the post is refused) */
+  mentions?: PartnerLike[];
   attachments?: AttachmentInput[];
   /** files uploaded on this record beforehand (`POST /chatter/:model/:id/attachments`), moved onto the message */
   attachmentIds?: number[];
@@ -105,7 +107,11 @@ export class ThreadService {
       await this.models.load(em, ref);
       const author = await this.authorFor(em, options.author);
       // named partners ∪ partners `@`-mentioned in the body (existing ones only)
-      const mentioned = [...(await this.loadPartners(em, options.partnerIds ?? [])), ...(await mentionedPartners(em, options.body, !options.text))];
+      const mentioned = [
+        ...(await this.loadPartners(em, options.partnerIds ?? [])),
+        ...(await Promise.all((options.mentions ?? []).map((who) => this.partners.resolve(em, who)))),
+        ...(await mentionedPartners(em, options.body, !options.text)),
+      ];
       const parent = options.parentId === undefined ? null : await this.parentIn(em, ref, options.parentId);
       const message = await this.write(em, ref, {
         type,

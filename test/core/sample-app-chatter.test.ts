@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MikroORM } from '@mikro-orm/core';
+import { Partner } from '../../lib/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/database.js';
 
@@ -118,5 +120,15 @@ describe.each(DIALECTS)('sample app /chatter on %s', (dialect) => {
       expect((await t.http('DELETE', `${path}/followers/1`)).status).toBe(404);
     }
     expect(await t.http('GET', '/chatter/nope/1/messages')).toMatchObject({ body: { message: 'unknown chatter model "nope"' } });
+  });
+  it('a refused post creates no partner for its mentions', async () => {
+    const orm = t.app.get(MikroORM);
+    const id = await newTicket();
+    const missing = await t.http('POST', '/chatter/ticket/999999/messages', { body: 'hi', mentions: ['ghost-404@outside.test'] }, agent);
+    expect(missing.status).toBe(404);
+    const empty = await t.http('POST', `/chatter/ticket/${id}/messages`, { body: '<script>only</script>', mentions: ['ghost-400@outside.test'] }, agent);
+    expect(empty).toMatchObject({ status: 400, body: { message: 'body is empty' } });
+    const ghosts = await orm.em.fork().count(Partner, { email: { $in: ['ghost-404@outside.test', 'ghost-400@outside.test'] } });
+    expect(ghosts).toBe(0);
   });
 });

@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-/** The compiled sample app (`npm test` / `npm run test:faults` build it first). */
-export const SAMPLE_APP = fileURLToPath(new URL('../../dist/sample-app/main.js', import.meta.url));
+/** The compiled sample app (`npm test` / `npm run test:faults` / `npm run bench` build it first), from source or from dist. */
+export const SAMPLE_APP = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/test/') ? '../../sample-app/main.js' : '../../dist/sample-app/main.js', import.meta.url),
+);
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,7 +28,7 @@ export async function until<T>(probe: () => Promise<T | undefined | false> | T |
   }
 }
 
-/** One sample-app process on its own port; its output is kept for when a test fails. */
+/** One sample-app process on its own port (the fault suite's replicas, the queue benchmarks' workers); its output is kept for when a test fails. */
 export class Replica {
   readonly log: string[] = [];
   private child: ChildProcess | undefined;
