@@ -57,7 +57,7 @@ export { presentActivity, type ActivityView } from './http/activity.presenter.js
 
 // inbound mail: ledger → gateway → router → thread
 export type { IncomingOptions, InboundModelHooks } from './chatter.options.js';
-export { InboundGateway, INBOUND_PROCESS_JOB, type InboundSource, type InboundReceipt } from './gateway/inbound-gateway.js';
+export { InboundGateway, INBOUND_PROCESS_JOB, type InboundSource, type InboundReceipt, type InboundDelivery } from './gateway/inbound-gateway.js';
 export { InboundConfig } from './gateway/inbound-config.js';
 export { parseInbound, type InboundMail } from './gateway/inbound-mail.js';
 export { detectBounce, type BounceReport, type BouncedRecipient } from './gateway/bounce-detector.js';

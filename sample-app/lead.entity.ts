@@ -21,6 +21,6 @@ export class Lead {
   @Property({ type: 'string', length: 320, nullable: true })
   contactEmail: string | null = null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Opt<Date> = new Date();
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Options } from '@mikro-orm/core';
+import { CompiledQuery } from 'kysely';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SqliteDriver } from '@mikro-orm/sqlite';
 
@@ -11,5 +12,15 @@ export function ormConfigFromUrl(url: string, entities: Function[], extra: Parti
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  return { driver: SqliteDriver, dbName: file, entities, ...extra } as Options;
+  return { driver: SqliteDriver, dbName: file, entities, onCreateConnection: sqliteTuning, ...extra } as Options;
+}
+
+/**
+ * WAL lets readers run while a write commits, and `synchronous = NORMAL` syncs the log at checkpoints instead of at
+ * every commit: each commit is otherwise a disk sync that blocks the event loop (better-sqlite3 is synchronous).
+ */
+async function sqliteTuning(connection: { executeQuery(query: CompiledQuery): Promise<unknown> }): Promise<void> {
+  await connection.executeQuery(CompiledQuery.raw('pragma journal_mode = WAL'));
+  await connection.executeQuery(CompiledQuery.raw('pragma synchronous = NORMAL'));
+  await connection.executeQuery(CompiledQuery.raw('pragma busy_timeout = 5000'));
 }

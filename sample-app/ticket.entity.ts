@@ -28,6 +28,6 @@ export class Ticket {
   @Property({ type: 'string', length: 320, nullable: true })
   customerEmail: string | null = null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Opt<Date> = new Date();
 }

@@ -40,6 +40,6 @@ export class Activity {
   @ManyToOne(() => Partner, { nullable: true, deleteRule: 'set null' })
   createdBy: Partner | null = null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Opt<Date> = new Date();
 }

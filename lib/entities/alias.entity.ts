@@ -49,6 +49,6 @@ export class Alias {
   @Property({ type: 'boolean' })
   active: Opt<boolean> = true;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Opt<Date> = new Date();
 }

@@ -42,6 +42,6 @@ export class Attachment {
   @Property({ type: 'string', length: 64 })
   checksum!: string;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Opt<Date> = new Date();
 }

@@ -23,6 +23,6 @@ export class Follower {
   @ManyToMany({ entity: () => Subtype, pivotTable: 'chatter_follower_subtype', joinColumn: 'follower_id', inverseJoinColumn: 'subtype_id' })
   subtypes = new Collection<Subtype>(this);
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Opt<Date> = new Date();
 }

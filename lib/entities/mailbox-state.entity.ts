@@ -30,13 +30,13 @@ export class MailboxState {
   @Property({ type: 'string', length: 64, nullable: true })
   leaseOwner: string | null = null;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'Date', nullable: true })
   leaseUntil: Date | null = null;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'Date', nullable: true })
   lastFetchAt: Date | null = null;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'Date', nullable: true })
   lastSuccessAt: Date | null = null;
 
   /** mails taken into the ledger by the last successful fetch */
@@ -46,6 +46,6 @@ export class MailboxState {
   @Property({ type: 'text', nullable: true })
   lastError: string | null = null;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'Date', nullable: true })
   lastErrorAt: Date | null = null;
 }

@@ -68,6 +68,6 @@ export class Message {
   @Property({ type: 'text', nullable: true, lazy: true })
   trimmedBody: string | null = null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Opt<Date> = new Date();
 }

@@ -36,9 +36,9 @@ export class Notification {
   @Property({ type: 'boolean' })
   isRead: Opt<boolean> = false;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'Date', nullable: true })
   readAt: Date | null = null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Opt<Date> = new Date();
 }

@@ -77,11 +77,11 @@ export class OutgoingMail {
   @Property({ type: 'integer' })
   attempts: Opt<number> = 0;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   nextAttemptAt: Opt<Date> = new Date();
 
   /** when a sender claimed it (state `sending`), and which claim */
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'Date', nullable: true })
   claimedAt: Date | null = null;
 
   @Property({ type: 'string', length: 32, nullable: true })
@@ -91,7 +91,7 @@ export class OutgoingMail {
   @Property({ type: 'string', length: 128, nullable: true })
   serverName: string | null = null;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'Date', nullable: true })
   sentAt: Date | null = null;
 
   /** same vocabulary as `Notification.failureType` */
@@ -101,6 +101,6 @@ export class OutgoingMail {
   @Property({ type: 'text', nullable: true })
   failureReason: string | null = null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Opt<Date> = new Date();
 }

@@ -33,7 +33,7 @@ export class Partner {
   @Property({ type: 'boolean' })
   active: Opt<boolean> = true;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'Date' })
   createdAt: Opt<Date> = new Date();
 
   /** internal users see notes and internal subtypes; customers never do */

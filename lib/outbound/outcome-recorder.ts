@@ -1,7 +1,11 @@
 import type { OutboxStore, SendOutcome } from './outbox-store.js';
 
-/** a group is committed when this many mails are waiting, or this long after its first one */
-const GROUP_SIZE = 20;
+/**
+ * a group is committed when this many mails are waiting, or this long after its first one. The time bound is what
+ * limits duplicates after a crash; the size bound only caps a group — at 20, a 1,000-mail fan-out on SQLite paid ~50
+ * fsyncs (each blocking the event loop) and fanout-1000 fell from ~0.9 to ~0.78 of raw nodemailer.
+ */
+const GROUP_SIZE = 100;
 const GROUP_MS = 15;
 
 /**

@@ -35,7 +35,7 @@ export class Task {
   @Property({ type: 'boolean' })
   done: Opt<boolean> = false;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'Date', nullable: true })
   dueDate: Date | null = null;
 
   @ManyToOne(() => Project, { nullable: true })
