@@ -5,10 +5,11 @@
  * value = 2 worker processes on Bull; baseline = 1 sample-app process with the in-process runner, in the same run
  * (ratio = baseline / value: above 1 when two processes send faster than one). The 1-process Bull time is printed.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { SinkProcess } from '../support/sink-process.js';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from '../../test/support/database.js';
-import { PrivateRedis, Replica, freePort } from '../../test/support/replicas.js';
+import { freePort } from '../../test/support/free-port.js';
+import { PrivateRedis, Replica } from '../../test/support/replicas.js';
 import { median, result, type BenchScenario } from '../result.js';
 
 const FOLLOWERS = 1000;
@@ -69,46 +70,5 @@ async function measure(sink: SinkProcess, processes: number, redisUrl: string | 
   } finally {
     await Promise.all(apps.map((a) => a.stop()));
     await db.drop();
-  }
-}
-
-/** bench/support/smtp-sink-process.ts and its IPC (as in fanout-1000) */
-class SinkProcess {
-  private rounds = 0;
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<SinkProcess> {
-    const child = fork(new URL('../support/smtp-sink-process.js', import.meta.url), [], { stdio: 'inherit' });
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`the sink process exited (${code})`)));
-      child.once('message', (m: { port: number }) => resolve(m.port));
-    });
-    return new SinkProcess(child, port);
-  }
-
-  async expect(n: number): Promise<{ done: Promise<void> }> {
-    const id = ++this.rounds;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((resolve) => (resolveDone = resolve));
-    await new Promise<void>((ready) => {
-      const onMessage = (m: { ready?: number; done?: number }) => {
-        if (m.ready === id) ready();
-        if (m.done === id) {
-          this.child.off('message', onMessage);
-          resolveDone();
-        }
-      };
-      this.child.on('message', onMessage);
-      this.child.send({ expect: n, id });
-    });
-    return { done };
-  }
-
-  stop(): void {
-    this.child.disconnect();
   }
 }

@@ -5,7 +5,7 @@
  * baseline = raw nodemailer, with the same pool settings, sending the same 1,000 rendered mails to the same sink in
  * the same run; ratio = baseline time / our time (≥ 0.8 is the target).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { SinkProcess } from '../support/sink-process.js';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
 import { MailRenderer, OutboxSender, OutgoingMail, Partner, SMTP_POOL_DEFAULTS, composeMime, outboxRow, type RenderedOutgoingMail } from '../../lib/index.js';
@@ -121,46 +121,4 @@ function asNodemailerMessage({ mail, envelope }: RenderedOutgoingMail): SendMail
     attachments: mail.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType, ...(a.cid ? { cid: a.cid } : {}) })),
     envelope: { ...envelope },
   };
-}
-
-/** the sink process (bench/support/smtp-sink-process.ts) and its IPC */
-class SinkProcess {
-  private rounds = 0;
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<SinkProcess> {
-    const child = fork(new URL('../support/smtp-sink-process.js', import.meta.url), [], { stdio: 'inherit' });
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`the sink process exited (${code})`)));
-      child.once('message', (m: { port: number }) => resolve(m.port));
-    });
-    return new SinkProcess(child, port);
-  }
-
-  /** starts counting a round; resolves once the sink is ready, with `done`: the round's last acceptance */
-  async expect(n: number): Promise<{ done: Promise<void> }> {
-    const id = ++this.rounds;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((resolve) => (resolveDone = resolve));
-    await new Promise<void>((ready) => {
-      const onMessage = (m: { ready?: number; done?: number }) => {
-        if (m.ready === id) ready();
-        if (m.done === id) {
-          this.child.off('message', onMessage);
-          resolveDone();
-        }
-      };
-      this.child.on('message', onMessage);
-      this.child.send({ expect: n, id });
-    });
-    return { done };
-  }
-
-  stop(): void {
-    this.child.disconnect();
-  }
 }

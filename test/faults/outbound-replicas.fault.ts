@@ -3,7 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { SmtpSink } from '../outbound/support/smtp-sink.js';
-import { PrivateRedis, Replica, freePort, until } from '../support/replicas.js';
+import { freePort } from '../support/free-port.js';
+import { PrivateRedis, Replica, until } from '../support/replicas.js';
 
 const FOLLOWERS = 60; // above the sample app's inline limit (50): every post fans out through the queue
 const TICKETS = 4;

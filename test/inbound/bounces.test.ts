@@ -1,48 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Message, Notification, OutgoingMail, Partner } from '../../lib/index.js';
 import { DIALECTS } from '../support/database.js';
+import { deliveryStatusNotification } from '../support/dsn.js';
 import { DOMAIN, mail, relay, startInboundHost, type InboundHost } from './support/inbound-host.js';
+
+const dsn = (fields: Parameters<typeof deliveryStatusNotification>[0]) => deliveryStatusNotification({ domain: DOMAIN, ...fields });
 
 const agent = { email: 'agent@example.test', name: 'Agent Smith', userId: 'agent' };
 
-function dsn(fields: { to: string; failed: string; originalMessageId?: string; status?: string; action?: string }): string {
-  const b = 'dsn-boundary-42';
-  return [
-    'From: Mail Delivery System <MAILER-DAEMON@mx.outside.test>',
-    `To: ${fields.to}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    `Message-ID: <dsn.${Math.random().toString(36).slice(2)}@mx.outside.test>`,
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=delivery-status; boundary="${b}"`,
-    '',
-    `--${b}`,
-    'Content-Type: text/plain',
-    '',
-    'I am sorry to have to inform you that your message could not be delivered.',
-    '',
-    `--${b}`,
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.outside.test',
-    '',
-    `Final-Recipient: rfc822; ${fields.failed}`,
-    `Action: ${fields.action ?? 'failed'}`,
-    `Status: ${fields.status ?? '5.1.1'}`,
-    'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
-    '',
-    `--${b}`,
-    'Content-Type: text/rfc822-headers',
-    '',
-    `From: notifications@${DOMAIN}`,
-    `To: ${fields.failed}`,
-    ...(fields.originalMessageId ? [`Message-ID: ${fields.originalMessageId}`] : []),
-    'Subject: Re: your ticket',
-    '',
-    `--${b}--`,
-    '',
-  ].join('\r\n');
-}
 
 describe.each(DIALECTS)('bounces on %s', (dialect) => {
   let host: InboundHost;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/database.js';
-import { freePort } from '../support/dovecot.js';
+import { freePort } from '../support/free-port.js';
 import { startPostfix, type PostfixServer } from '../support/postfix.js';
 import { bootImapApp, cleanUp, messageId, Ticket, type ImapApp, waitFor } from './imap-app.js';
 

@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { simpleParser } from 'mailparser';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/database.js';
 import { SmtpSink } from './support/smtp-sink.js';
+import { freePort } from '../support/free-port.js';
 
 const agent = { 'x-user-email': 'agent@example.test', 'x-user-name': 'Agent Smith' };
 const REFUSAL = '5.1.1 <ghost@outside.test>: Recipient address rejected: User unknown';
@@ -109,13 +110,3 @@ describe.each(DIALECTS)('sample app mail without SMTP_URL on %s', (dialect) => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrap } from '../../sample-app/main.js';
 import { createTestDatabase, type Dialect, type TestDatabase } from './database.js';
+import { jsonFetch, type JsonResponse } from './http.js';
 
 export interface TestApp {
   app: INestApplication;
@@ -13,7 +14,7 @@ export interface TestApp {
   /** http://127.0.0.1:<port> */
   url: string;
   /** fetch against the app with JSON in and out */
-  http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
   close(): Promise<void>;
 }
 
@@ -36,15 +37,7 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
     app,
     db,
     url,
-    async http(method, path, body, headers = {}) {
-      const res = await fetch(url + path, {
-        method,
-        headers: { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
+    http: (method, path, body, headers) => jsonFetch(url + path, method, body, headers),
     async close() {
       await app!.close();
       await db.drop();

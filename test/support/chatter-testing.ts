@@ -7,6 +7,7 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { CHATTER_ENTITIES, ChatterModule, ThreadService, migrateChatter, type ChatterModuleExtras, type ChatterModuleOptions } from '../../lib/index.js';
 import { ormConfigFromUrl } from '../../sample-app/orm-config.js';
 import { createTestDatabase, type Dialect, type TestDatabase } from './database.js';
+import { jsonFetch, type JsonResponse } from './http.js';
 
 export const TEST_SECRET = 'test-secret-0123456789';
 
@@ -35,7 +36,7 @@ export interface ChatterTesting {
   em(): EntityManager;
   /** http://127.0.0.1:<port> when `http` was asked for */
   url?: string;
-  http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
   close(): Promise<void>;
 }
 
@@ -99,15 +100,9 @@ export async function startChatter(dialect: Dialect, options: ChatterTestingOpti
     db,
     url,
     em: () => orm.em.fork(),
-    async http(method, path, body, headers = {}) {
+    async http(method, path, body, headers) {
       if (!url) throw new Error('startChatter(): pass { http: true } to serve HTTP');
-      const res = await fetch(url + path, {
-        method,
-        headers: { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+      return jsonFetch(url + path, method, body, headers);
     },
     async close() {
       await app!.close();

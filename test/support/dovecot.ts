@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
+
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 const SERVERS = join(dirname(fileURLToPath(import.meta.url)), 'servers');
@@ -64,17 +65,6 @@ export function ensureMailServerPackages(): Promise<void> {
   return packagesChecked;
 }
 
-/** A free TCP port on 127.0.0.1 (free when asked: the caller retries if another process takes it first). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts a Dovecot. With `oauth2IntrospectionUrl`, it also accepts OAuth2 bearer tokens (XOAUTH2, OAUTHBEARER) and

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ensureMailServerPackages, freePort } from './dovecot.js';
+import { ensureMailServerPackages } from './dovecot.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 const SERVERS = join(dirname(fileURLToPath(import.meta.url)), 'servers');

@@ -20,36 +20,7 @@ export function htmlMail(fields: { from: string; to: string; subject: string; ht
 }
 
 /** A delivery status notification for one outgoing mail, sent to its VERP bounce address. */
-export function dsn(fields: { to: string; failed: string }): string {
-  const b = 'web-dsn-boundary';
-  return [
-    'From: Mail Delivery System <MAILER-DAEMON@mx.outside.test>',
-    `To: ${fields.to}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    `Message-ID: <dsn.${Date.now()}.${++counter}@mx.outside.test>`,
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=delivery-status; boundary="${b}"`,
-    '',
-    `--${b}`,
-    'Content-Type: text/plain',
-    '',
-    'Your message could not be delivered.',
-    '',
-    `--${b}`,
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.outside.test',
-    '',
-    `Final-Recipient: rfc822; ${fields.failed}`,
-    'Action: failed',
-    'Status: 5.1.1',
-    'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
-    '',
-    `--${b}--`,
-    '',
-  ].join('\r\n');
-}
+export { deliveryStatusNotification as dsn } from '../../support/dsn.js';
 
 export async function relay(baseUrl: string, raw: string): Promise<{ status: number; body: any }> {
   const res = await fetch(`${baseUrl}/chatter/inbound`, {
