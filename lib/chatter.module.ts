@@ -9,64 +9,61 @@ import {
   ChatterConfigurableModule,
 } from './chatter.module-definition.js';
 import type { ChatterModuleOptions } from './chatter.options.js';
-import { ChatterController } from './http/chatter.controller.js';
-import { UnfollowController } from './http/unfollow.controller.js';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ActivityDigest } from './activity/activity-digest.js';
-import { ActivityService } from './activity/activity.service.js';
 import { ActivityTypeService } from './activity/activity-type.service.js';
-import { AttachmentService } from './attachment/attachment.service.js';
+import { ActivityService } from './activity/activity.service.js';
 import { AttachmentFileReaper } from './attachment/attachment-file-reaper.js';
+import { AttachmentService } from './attachment/attachment.service.js';
+import { InboundConfig } from './gateway/inbound-config.js';
+import { InboundGateway } from './gateway/inbound-gateway.js';
+import { InboundMailHandler } from './gateway/inbound-mail-handler.js';
+import { InboundParser } from './gateway/inbound-parser.js';
+import { InboundProcessor } from './gateway/inbound-processor.js';
+import { InboundSweep } from './gateway/inbound-sweep.js';
+import { ChatterHealth } from './health/chatter-health.js';
 import { ActivityController } from './http/activity.controller.js';
 import { AttachmentController } from './http/attachment.controller.js';
+import { ChatterController } from './http/chatter.controller.js';
 import { TemplateController } from './http/template.controller.js';
+import { UnfollowController } from './http/unfollow.controller.js';
 import { uploadLimitsProvider } from './http/upload-limits.js';
-import { TemplateService } from './template/template.service.js';
+import { HttpRelayController } from './ingress/http-relay.controller.js';
+import { ImapFetcher } from './ingress/imap-fetcher.js';
+import { ImapIngress } from './ingress/imap-ingress.js';
+import { RecipientCheck } from './ingress/recipient-check.js';
+import { SmtpListener } from './ingress/smtp-listener.js';
 import { InProcessJobRunner } from './jobs/in-process-job-runner.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { queueModeParts, type ChatterQueueOptions } from './jobs/queue-module.js';
 import { ModelRegistry } from './model-registry.js';
-import { NotificationService } from './outbound/notification.service.js';
+import { ChatterOperations } from './operations/chatter-operations.js';
 import { MailRenderer } from './outbound/mail-renderer.js';
+import { NotificationService } from './outbound/notification.service.js';
 import { OutboundConfig } from './outbound/outbound.config.js';
 import { OutboxSender } from './outbound/outbox-sender.js';
 import { OutboxService } from './outbound/outbox.service.js';
+import { INBOUND_ROUTER_PROVIDERS } from './router/providers.js';
+import { TemplateService } from './template/template.service.js';
 import { ChatterEvents } from './thread/events.js';
 import { FollowerService } from './thread/follower.service.js';
 import { PartnerService } from './thread/partner.service.js';
 import { RecordLifecycleSubscriber } from './thread/record-lifecycle.subscriber.js';
 import { SubtypeService } from './thread/subtype.service.js';
 import { ThreadService } from './thread/thread.service.js';
-import { InboundConfig } from './gateway/inbound-config.js';
-import { InboundGateway } from './gateway/inbound-gateway.js';
-import { InboundSweep } from './gateway/inbound-sweep.js';
-import { InboundProcessor } from './gateway/inbound-processor.js';
-import { InboundMailHandler } from './gateway/inbound-mail-handler.js';
-import { InboundParser } from './gateway/inbound-parser.js';
-import { HttpRelayController } from './ingress/http-relay.controller.js';
-import { RecipientCheck } from './ingress/recipient-check.js';
-import { SmtpListener } from './ingress/smtp-listener.js';
-import { ImapFetcher } from './ingress/imap-fetcher.js';
-import { ImapIngress } from './ingress/imap-ingress.js';
-import { ChatterHealth } from './health/chatter-health.js';
-import { ChatterOperations } from './operations/chatter-operations.js';
-import { ScheduleModule } from '@nestjs/schedule';
-import { INBOUND_ROUTER_PROVIDERS } from './router/providers.js';
 
+// grouped as the mail flows: thread → outbound → transport; ingress → gateway → router → thread
 const providers: Provider[] = [
   { provide: ChatterConfig, useFactory: (options: ChatterModuleOptions) => new ChatterConfig(options), inject: [CHATTER_OPTIONS] },
   ModelRegistry,
   ChatterEvents,
+  { provide: JobRunner, useClass: InProcessJobRunner }, // replaced by the Bull runner in queue mode
+  // thread
   PartnerService,
   SubtypeService,
   FollowerService,
-  OutboundConfig,
-  OutboxService,
-  MailRenderer,
-  OutboxSender,
-  NotificationService,
   ThreadService,
   RecordLifecycleSubscriber,
-  { provide: JobRunner, useClass: InProcessJobRunner },
   AttachmentService,
   AttachmentFileReaper,
   ActivityTypeService,
@@ -74,17 +71,25 @@ const providers: Provider[] = [
   ActivityDigest,
   TemplateService,
   uploadLimitsProvider,
+  // outbound
+  OutboundConfig,
+  NotificationService,
+  MailRenderer,
+  OutboxService,
+  OutboxSender,
+  // ingress → gateway → router
   InboundConfig,
-  ...INBOUND_ROUTER_PROVIDERS,
-  InboundParser,
-  InboundMailHandler,
-  InboundProcessor,
-  InboundGateway,
-  InboundSweep,
   RecipientCheck,
   SmtpListener,
   ImapFetcher,
   ImapIngress,
+  InboundParser,
+  InboundGateway,
+  InboundProcessor,
+  InboundMailHandler,
+  InboundSweep,
+  ...INBOUND_ROUTER_PROVIDERS,
+  // operations
   ChatterHealth,
   ChatterOperations,
 ];
@@ -97,10 +102,13 @@ const providers: Provider[] = [
   // SchedulerRegistry for the IMAP fetch intervals; the same forRoot() in the host app is deduplicated by Nest
   imports: [ScheduleModule.forRoot()],
   providers,
-  exports: [ChatterConfig, ModelRegistry, ChatterEvents, PartnerService, ThreadService, NotificationService, JobRunner,
-    AttachmentService, ActivityTypeService, ActivityService, ActivityDigest, TemplateService,
-    OutboxService, OutboxSender,
-    InboundGateway, SmtpListener, ImapIngress, ChatterHealth, ChatterOperations],
+  exports: [
+    ChatterConfig, ModelRegistry, ChatterEvents, JobRunner,
+    PartnerService, ThreadService, AttachmentService, ActivityTypeService, ActivityService, ActivityDigest, TemplateService,
+    NotificationService, OutboxService, OutboxSender,
+    InboundGateway, SmtpListener, ImapIngress,
+    ChatterHealth, ChatterOperations,
+  ],
 })
 export class ChatterModule extends ChatterConfigurableModule {
   static forRoot(options: typeof CHATTER_OPTIONS_TYPE): DynamicModule {

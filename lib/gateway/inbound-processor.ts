@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MikroORM, UniqueConstraintViolationException, raw, type EntityManager } from '@mikro-orm/core';
+import { DeadlockException, LockWaitTimeoutException, MikroORM, UniqueConstraintViolationException, raw, type EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { AliasResolver } from '../router/alias-resolver.js';
@@ -106,8 +106,12 @@ export class InboundProcessor {
     });
   }
 
-  /** one transaction for the batch; if a mail throws, again without it; if the batch fails otherwise, mail by mail */
-  private async runBatch(batch: ClaimedMail[]): Promise<void> {
+  /**
+   * One transaction for the batch; if a mail throws, again without it; if the batch fails otherwise, mail by mail.
+   * A deadlock or lock timeout says nothing about the mails (two batches touched the same rows in another order):
+   * the same batch runs again, a few times, before any mail is blamed.
+   */
+  private async runBatch(batch: ClaimedMail[], attempt = 0): Promise<void> {
     let handled: { id: number; done: HandledMail }[];
     try {
       handled = await this.orm.em.fork().transactional(async (tx) => {
@@ -129,6 +133,10 @@ export class InboundProcessor {
       });
     } catch (failure) {
       const error = failure instanceof MailFailure ? failure.error : (failure as Error);
+      if (isTransient(error) && attempt < TRANSIENT_RETRIES) {
+        await new Promise((r) => setTimeout(r, 25 * 2 ** attempt + Math.random() * 50));
+        return this.runBatch(batch, attempt + 1);
+      }
       if (batch.length > 1 && failure instanceof MailFailure) {
         const k = failure.index;
         if (k > 0) await this.runBatch(batch.slice(0, k));
@@ -212,4 +220,11 @@ function joinTransaction(tx: EntityManager): EntityManager {
   const em = tx.fork({ clear: true, useContext: false });
   em.setTransactionContext(tx.getTransactionContext());
   return em;
+}
+
+const TRANSIENT_RETRIES = 4;
+
+/** errors that a later run of the same transaction is expected to get past */
+function isTransient(error: Error): boolean {
+  return error instanceof DeadlockException || error instanceof LockWaitTimeoutException;
 }
