@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Po
 import { isValidEmail } from '../thread/partner.service.js';
 import { ThreadService } from '../thread/thread.service.js';
 import { presentFollower, presentMessage } from './message.presenter.js';
-import { optionalIntArray } from './http-input.js';
+import { optionalEmail, optionalInt, optionalIntArray, requireInt, requireObjectBody, requireString } from './http-input.js';
 
 /**
  * The chatter's HTTP API, mounted under `/chatter` when the module is imported with `{ http: true }`.
@@ -22,7 +22,7 @@ export class ChatterController {
 
   @Post(':model/:id/messages')
   async post(@Param('model') model: string, @Param('id') id: string, @Body() body: unknown) {
-    const input = objectBody(body);
+    const input = requireObjectBody(body);
     const text = requireString(input, 'body');
     const type = input.type ?? 'comment';
     if (type !== 'comment' && type !== 'note') throw new BadRequestException('type must be "comment" or "note"');
@@ -55,7 +55,7 @@ export class ChatterController {
 
   @Post(':model/:id/followers')
   async follow(@Param('model') model: string, @Param('id') id: string, @Body() body: unknown) {
-    const input = objectBody(body);
+    const input = requireObjectBody(body);
     const email = optionalEmail(input, 'email');
     if (!email) throw new BadRequestException('email is required');
     const subtypes = input.subtypes;
@@ -73,31 +73,4 @@ export class ChatterController {
     const removed = await this.threads.unfollow({ model, id }, requireInt('partnerId', partnerId));
     if (!removed) throw new BadRequestException(`partner ${partnerId} does not follow ${model} ${id}`);
   }
-}
-
-function objectBody(body: unknown): Record<string, any> {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestException('expected a JSON object body');
-  return body as Record<string, any>;
-}
-
-function requireString(input: Record<string, any>, key: string): string {
-  const value = input[key];
-  if (typeof value !== 'string' || value.trim() === '') throw new BadRequestException(`${key} must be a non-empty string`);
-  return value;
-}
-
-function optionalEmail(input: Record<string, any>, key: string): string | undefined {
-  const value = input[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || !isValidEmail(value)) throw new BadRequestException(`${key} must be an email address`);
-  return value;
-}
-
-function optionalInt(name: string, value: string | undefined): number | undefined {
-  return value === undefined || value === '' ? undefined : requireInt(name, value);
-}
-
-function requireInt(name: string, value: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new BadRequestException(`${name} must be a positive integer`);
-  return Number(value);
 }

@@ -8,6 +8,18 @@ export function objectBody(body: unknown): Record<string, any> {
   return body as Record<string, any>;
 }
 
+/** the body must be a JSON object (a missing body is refused too) */
+export function requireObjectBody(body: unknown): Record<string, any> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestException('expected a JSON object body');
+  return body as Record<string, any>;
+}
+
+export function requireString(input: Record<string, any>, key: string): string {
+  const value = input[key];
+  if (typeof value !== 'string' || value.trim() === '') throw new BadRequestException(`${key} must be a non-empty string`);
+  return value;
+}
+
 export function optionalString(input: Record<string, any>, key: string, max = 100_000): string | undefined {
   const value = input[key];
   if (value === undefined || value === null) return undefined;
@@ -21,6 +33,10 @@ export function optionalEmail(input: Record<string, any>, key: string): string |
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || !isValidEmail(value)) throw new BadRequestException(`${key} must be an email address`);
   return value;
+}
+
+export function optionalInt(name: string, value: string | undefined): number | undefined {
+  return value === undefined || value === '' ? undefined : requireInt(name, value);
 }
 
 export function requireInt(name: string, value: string): number {
