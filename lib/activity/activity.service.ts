@@ -5,7 +5,6 @@ import { Activity } from '../entities/activity.entity.js';
 import type { Message } from '../entities/message.entity.js';
 import { Partner } from '../entities/partner.entity.js';
 import { ModelRegistry, type ThreadRef } from '../model-registry.js';
-import { NotificationService } from '../outbound/notification.service.js';
 import { sanitizeBody, textToHtml } from '../thread/html.js';
 import { PartnerService, type PartnerLike, normalizeEmail } from '../thread/partner.service.js';
 import { ThreadService, type ThreadTarget } from '../thread/thread.service.js';
@@ -54,7 +53,6 @@ export class ActivityService {
     private readonly partners: PartnerService,
     private readonly threads: ThreadService,
     private readonly types: ActivityTypeService,
-    private readonly notifications: NotificationService,
   ) {}
 
   async schedule(target: ThreadTarget, options: ScheduleOptions, clock: ActivityClock = {}): Promise<Activity> {
@@ -84,7 +82,7 @@ export class ActivityService {
       const notice = assignee === author ? null : await this.notifyAssignee(em, ref, record, activity, author);
       return [activity, notice];
     });
-    if (notice) this.afterCommit(notice);
+    if (notice) this.threads.committed(notice);
     return activity;
   }
 
@@ -118,7 +116,7 @@ export class ActivityService {
         isInternal: true,
       });
     });
-    this.afterCommit(message);
+    this.threads.committed(message);
     return message;
   }
 
@@ -165,11 +163,6 @@ export class ActivityService {
     return rows.map((activity) => ({ activity, state: activityState(activity.deadline, today), daysLeft: daysBetween(today, activity.deadline) }));
   }
 
-  /** what `ThreadService.post` does once its transaction committed: start sending the mails, tell listeners */
-  private afterCommit(message: Message): void {
-    this.notifications.dispatch(message);
-    this.threads.emitPosted(message);
-  }
 
   private async load(em: EntityManager, id: number): Promise<Activity> {
     if (!Number.isSafeInteger(id)) throw new NotFoundException(`activity ${id} not found`);

@@ -4,7 +4,6 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { AliasResolver } from '../router/alias-resolver.js';
 import { RoutingLookups } from '../router/routing-lookups.js';
-import { NotificationService } from '../outbound/notification.service.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
 import { ChatterEvents } from '../thread/events.js';
 import { SubtypeService } from '../thread/subtype.service.js';
@@ -46,7 +45,6 @@ export class InboundProcessor {
     private readonly subtypes: SubtypeService,
     private readonly threads: ThreadService,
     private readonly events: ChatterEvents,
-    private readonly notifications: NotificationService,
     private readonly outbox: OutboxSender,
   ) {}
 
@@ -156,8 +154,7 @@ export class InboundProcessor {
     let kick = false;
     for (const { id, done } of handled) {
       for (const message of done.posted) {
-        this.notifications.dispatch(message);
-        this.threads.emitPosted(message);
+        this.threads.committed(message);
       }
       kick ||= done.answered;
       this.emitProcessed(id, done.result);

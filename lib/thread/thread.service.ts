@@ -129,9 +129,7 @@ export class ThreadService {
       if (author?.isInternal) await this.followerService.follow(em, ref, author);
       return message;
     });
-    // committed: its notification emails can go out now
-    this.notifications.dispatch(message);
-    this.emitPosted(message);
+    this.committed(message);
     return message;
   }
 
@@ -274,7 +272,9 @@ export class ThreadService {
     return parent;
   }
 
-  emitPosted(message: Message): void {
+  /** Once a message's transaction committed: its notification emails can go out, and listeners hear of it. */
+  committed(message: Message): void {
+    this.notifications.dispatch(message);
     try {
       this.events.emit('chatter.message.posted', { messageId: message.id, model: message.resModel, resId: message.resId, type: message.messageType });
     } catch (error) {
