@@ -13,7 +13,8 @@ import { bootImapApp, cleanUp, messageId, rawMail, waitFor } from './imap-app.js
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
-const MAILS = 60;
+// enough mails that one fetch batch takes far longer than a poll of the ledger: the kill must land inside it
+const MAILS = 400;
 
 /** The sample app compiled once for this file, so it can run — and be killed — as a process of its own. */
 let build: string;
