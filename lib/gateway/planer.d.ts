@@ -1,5 +1,17 @@
 // planer ships no types; the part we use.
 declare module 'planer' {
-  const planer: { extractFromPlain(text: string): string; extractFrom(body: string, contentType: string, dom?: unknown): string };
+  /** what `processMarkedLines` cut: lines [firstLine, lastLine) */
+  export interface PlanerReturnFlags {
+    wereLinesDeleted?: boolean;
+    firstLine?: number;
+    lastLine?: number;
+  }
+  const planer: {
+    extractFromPlain(text: string): string;
+    extractFrom(body: string, contentType: string, dom?: unknown): string;
+    /** one marker per line: e empty, m `>` quote, s splitter ("On … wrote:", "From: …", "-----Original Message-----"), f forward, t text */
+    markMessageLines(lines: string[]): string;
+    processMarkedLines(lines: string[], markers: string, returnFlags?: PlanerReturnFlags): string[];
+  };
   export default planer;
 }

@@ -1,5 +1,6 @@
-import planer from 'planer';
+import planer, { type PlanerReturnFlags } from 'planer';
 import { textToHtml } from '../thread/html.js';
+import { htmlLines } from './html-lines.js';
 
 /** A reply body split in two: what the sender wrote, and the quoted history (kept, shown folded). */
 export interface TrimmedBody {
@@ -21,12 +22,20 @@ const HTML_QUOTE_STARTS: RegExp[] = [
   /<div[^>]*(id|class)=["']?[^"'>]*\byahoo_quoted\b/i,
   /<div[^>]*id=["']?(divRplyFwdMsg|appendonsend|mail-editor-reference-message-container)\b/i,
   /<hr[^>]*id=["']?stopSpelling/i,
+  /<hr[^>]*(id=["']?zwchr\b|data-marker=["']?__DIVIDER__)/i,
   /<div[^>]*class=["']?[^"'>]*\b(OutlookMessageHeader|protonmail_quote|zmail_extra|x_gmail_quote)\b/i,
   /<div[^>]*style=["'][^"']*border-top:\s*solid\s+#(B5C4DF|E1E1E1)[^"']*["']/i,
   /-{3,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Messaggio originale|Oorspronkelijk bericht)\s*-{3,}/i,
 ];
 /** the attribution line just before a quote: "On … wrote:", and its translations */
 const ATTRIBUTION = /(^|>)\s*((On|Le|Am|El|Il|Op|Em|Dnia|W dniu|Den|På)\s[^<]{4,300}?(wrote|a écrit|schrieb|escribió|ha scritto|schreef|escreveu|napisał|skrev)\s*:?)\s*(<|$)/i;
+/** a whole visible line that ends like an attribution, whatever opens it ("Jane via Support wrote:", "写道：") */
+const ATTRIBUTION_LINE =
+  /^(?=.{4,300}$).*(?:(?:^|\s)(?:wrote|writes|a écrit|schrieb|escribió|ha scritto|schreef|escreveu|napisał(?:\(a\))?|skrev|kirjoitti|napsal|написал[аи]?|пишет)\s*:|写道[：:])\s*$/i;
+
+/** a field of the header block a client writes above the quote, in the languages talon knows and a few more */
+const HEADER_FIELD =
+  /^\*?\s*(From|To|Cc|Subject|Sent|Date|Von|An|Betreff|Gesendet|Datum|De|À|Objet|Envoyé|Para|Asunto|Enviado|Fecha|Van|Aan|Onderwerp|Verzonden|Fra|Til|Emne|Sendt|Från|Till|Ämne|Skickat|Da|Oggetto|Inviato|Data|Od|Do|Temat|Wysłano)\s?:/i;
 
 /** Trims quoted history from an HTML body; plain text goes through `planer` (a port of Mailgun's talon). */
 export function trimQuotes(input: { html?: string; text?: string }): TrimmedBody {
@@ -40,6 +49,8 @@ function trimHtml(html: string): TrimmedBody {
     const m = re.exec(html);
     if (m && (cut === -1 || m.index < cut)) cut = m.index;
   }
+  // no client's marker: the quote may still be there as text (Outlook's "From:/Sent:" paragraph, `>` lines)
+  if (cut === -1) cut = lineQuoteStart(html);
   if (cut <= 0) return { body: html, trimmed: null };
   // pull the "On … wrote:" line that introduces the quote into the trimmed part
   const before = html.slice(Math.max(0, cut - 800), cut);
@@ -47,6 +58,10 @@ function trimHtml(html: string): TrimmedBody {
   if (attribution !== undefined) {
     const tagStart = before.lastIndexOf('<', attribution);
     cut = Math.max(0, cut - before.length + (tagStart === -1 ? attribution : tagStart));
+  } else {
+    // "Jane via Support wrote:", "… <jane@x> wrote:": an attribution without the "On …" opening
+    const lines = htmlLines(html.slice(0, cut));
+    if (lines.length > 1 && ATTRIBUTION_LINE.test(lines[lines.length - 1].text)) cut = lines[lines.length - 1].start;
   }
   const body = html.slice(0, cut);
   if (!visibleText(body)) return { body: html, trimmed: null };
@@ -56,6 +71,34 @@ function trimHtml(html: string): TrimmedBody {
 /** very long texts are not trimmed: the quote detector is line-based and a megabyte of list digest is not a reply */
 const MAX_TRIM_CHARS = 256 * 1024;
 
+/**
+ * Where talon's line rules (through `planer`, as talon does for HTML) find a quote in the visible lines of an HTML
+ * body: an Outlook "From: … Sent: … To:" block, "-----Original Message-----", a run of `>` lines (Hotmail quotes as
+ * text). Only a quote that runs to the end counts: text after it is a bottom-posted or inline answer, kept whole.
+ * -1 when none.
+ */
+function lineQuoteStart(html: string): number {
+  if (html.length > 4 * MAX_TRIM_CHARS) return -1;
+  const lines = htmlLines(html);
+  const texts = lines.map((l) => l.text);
+  if (lines.length < 2 || lines.length > 1000 || texts.reduce((n, t) => n + t.length, 0) > MAX_TRIM_CHARS) return -1;
+  const flags: PlanerReturnFlags = {};
+  planer.processMarkedLines(texts, planer.markMessageLines(texts), flags);
+  // htmlLines has no empty lines, so a cut that ends before the last line has text after it
+  if (!flags.wereLinesDeleted || !flags.firstLine || flags.lastLine !== lines.length) return -1;
+  // talon takes one "From:"/"Date:" line for a quote header; in HTML that is also a feed item's or a form's metadata,
+  // so a header block needs a second field (Outlook: From/Sent/To/Subject, in the client's language)
+  let first = flags.firstLine;
+  if (HEADER_FIELD.test(texts[first]) || /^_{5,}$/.test(texts[first])) {
+    const fields = new Set(texts.slice(first, first + 6).map((t) => HEADER_FIELD.exec(t)?.[1].toLowerCase()).filter(Boolean));
+    if (fields.size < 2) return -1;
+    // the block may open with a field talon does not take for a splitter (GMX: "Gesendet:" above "Von:")
+    while (first > 1 && HEADER_FIELD.test(texts[first - 1])) first--;
+  }
+  if (first > 1 && ATTRIBUTION_LINE.test(texts[first - 1])) first--;
+  return lines[first].start;
+}
+
 function trimText(text: string): TrimmedBody {
   if (!text.trim() || text.length > MAX_TRIM_CHARS) return { body: textToHtml(text), trimmed: null };
   let kept: string;
@@ -64,8 +107,13 @@ function trimText(text: string): TrimmedBody {
   } catch {
     return { body: textToHtml(text), trimmed: null };
   }
-  const keptTrim = kept.trimEnd();
+  let keptTrim = kept.trimEnd();
   if (!keptTrim.trim() || keptTrim.length >= text.trimEnd().length) return { body: textToHtml(text), trimmed: null };
+  // talon keeps an attribution it does not know ("Jane via Support wrote:") above the quote it cut
+  const lastBreak = keptTrim.lastIndexOf('\n');
+  if (lastBreak > 0 && ATTRIBUTION_LINE.test(keptTrim.slice(lastBreak + 1).trim()) && keptTrim.slice(0, lastBreak).trim()) {
+    keptTrim = keptTrim.slice(0, lastBreak).trimEnd();
+  }
   const rest = text.startsWith(keptTrim) ? text.slice(keptTrim.length) : null;
   return { body: textToHtml(keptTrim), trimmed: rest && rest.trim() ? textToHtml(rest.replace(/^\s*\n/, '')) : null };
 }

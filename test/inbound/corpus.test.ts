@@ -117,9 +117,14 @@ describe.each(DIALECTS)('the real-world corpus through the gateway on %s', (dial
     expect(rate('not_bounce').pass / rate('not_bounce').total).toBeGreaterThanOrEqual(0.8);
     expect(rate('bounced_recipients').pass / rate('bounced_recipients').total).toBeGreaterThanOrEqual(0.8);
     expect(rate('recipient_count').pass / rate('recipient_count').total).toBeGreaterThanOrEqual(0.75);
+    // 9/13: the 4 misses are challenge/response mails (Bluebottle, Boxbe ×2) and a real DSN (whitelist.msg) that only
+    // vendor-specific text tells apart; BounceParser matches those sentences literally
+    expect(rate('autoreply_detected').pass / rate('autoreply_detected').total).toBeGreaterThanOrEqual(0.69);
     expect(rate('autoreply_not_notified').pass).toBe(rate('autoreply_not_notified').total);
     expect(rate('others_notified').pass).toBe(rate('others_notified').total);
-    expect(rate('reply_text').pass / rate('reply_text').total).toBeGreaterThanOrEqual(0.6);
+    // 18/23: Discourse's own notification footers and "---" signature, a Big5-labelled UTF-8 body, and two talon
+    // fixtures whose fact is about the text part while the HTML part (which we keep) differs
+    expect(rate('reply_text').pass / rate('reply_text').total).toBeGreaterThanOrEqual(0.78);
   });
 });
 
