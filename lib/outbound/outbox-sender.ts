@@ -99,17 +99,43 @@ export class OutboxSender implements OnModuleInit, OnApplicationBootstrap, Befor
   async drain(messageId?: number): Promise<number> {
     let handled = 0;
     const inFlight = new Set<Promise<void>>();
+    // a claim or a batch that fails (the database went away) ends the loop: the batch still in flight finishes first,
+    // and its own failure is handled here (unhandled, it ended the process when PostgreSQL restarted)
+    const settleThenThrow = async (error: unknown): Promise<never> => {
+      await Promise.allSettled(inFlight);
+      throw error;
+    };
     while (!this.stopping && this.ready()) {
       const token = randomBytes(12).toString('base64url');
-      const rows = await this.store.claim(this.orm.em.fork(), token, this.config.batchSize, messageId);
+      const claimedAt = Date.now();
+      const rows = await this.store.claim(this.orm.em.fork(), token, this.config.batchSize, messageId).catch(settleThenThrow);
       if (rows.length === 0) break;
       handled += rows.length;
-      const batch = this.sendBatch(rows, token).finally(() => inFlight.delete(batch));
+      const heartbeat = this.keepClaimed(rows, token);
+      const batch = this.sendBatch(rows, token, claimedAt).finally(() => {
+        clearInterval(heartbeat);
+        inFlight.delete(batch);
+      });
       inFlight.add(batch);
-      if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight);
+      if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight).catch(settleThenThrow);
     }
     await Promise.all(inFlight);
     return handled;
+  }
+
+  /**
+   * Renews a batch's claim while it is being sent. The claim timeout is how long a *dead* sender's mails wait; a live
+   * sender whose batch outlasts it (a slow server, a loaded machine) would otherwise see the sweep put its mails back
+   * while it still sends them, and another replica send them a second time (the fault suite measured 172 such
+   * duplicates with a 4 s timeout under load). Only a dead sender stops renewing.
+   */
+  private keepClaimed(rows: OutboxRow[], token: string): NodeJS.Timeout {
+    const ids = rows.map((r) => r.id);
+    const timer = setInterval(() => {
+      this.store.renewClaims(this.orm.em.fork(), token, ids).catch((e: Error) => this.logger.warn(`could not renew the claim of outgoing mail(s) ${ids[0]}…: ${e.message}`));
+    }, Math.max(250, Math.floor(this.config.claimTimeoutMs / 3)));
+    timer.unref();
+    return timer;
   }
 
   /** puts stale claims back, then kicks a drain if anything is due now and schedules one for the next retry */
@@ -139,11 +165,13 @@ export class OutboxSender implements OnModuleInit, OnApplicationBootstrap, Befor
     await this.transports.close();
   }
 
-  private async sendBatch(rows: OutboxRow[], token: string): Promise<void> {
+  private async sendBatch(rows: OutboxRow[], token: string, claimedAt: number): Promise<void> {
     const em = this.orm.em.fork();
     await this.renderer.prepare(em, rows);
     // a sent mail is committed as soon as the server took it (group commit), so a crash resends as few as possible
-    const sent = new OutcomeRecorder(this.store, token);
+    // a failed write of sent mails is retried while the claim holds: giving up now means sending them again later
+    const claimHolds = () => !this.stopping && Date.now() < claimedAt + this.config.claimTimeoutMs;
+    const sent = new OutcomeRecorder(this.store, token, claimHolds, (m) => this.logger.warn(m));
     const outcomes = await Promise.all(rows.map(async (mail) => {
       const outcome = await this.sendOne(mail);
       if (outcome.ok) sent.add(outcome);

@@ -118,6 +118,11 @@ export class OutboxStore {
     );
   }
 
+  /** renews the claim on `ids` still `sending` under `token` (a live sender's heartbeat); returns how many it holds */
+  async renewClaims(em: EntityManager, token: string, ids: number[]): Promise<number> {
+    return em.nativeUpdate(OutgoingMail, { id: { $in: ids }, claimToken: token, state: 'sending' }, { claimedAt: new Date() });
+  }
+
   /** when the next mail waiting in `outgoing` is due (null: none waits) */
   async nextDue(em: EntityManager): Promise<Date | null> {
     const row = await em.findOne(OutgoingMail, { state: 'outgoing' }, { fields: ['nextAttemptAt'], orderBy: { nextAttemptAt: 'asc' } });

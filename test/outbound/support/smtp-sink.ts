@@ -16,6 +16,8 @@ export interface SinkMail {
 export interface SmtpSinkOptions {
   /** answer RCPT TO for this address with a 550 and this text */
   reject?: (address: string) => string | undefined;
+  /** answer each mail's DATA this much later (a slow server) */
+  acceptDelayMs?: number;
 }
 
 /**
@@ -65,9 +67,13 @@ export class SmtpSink {
           const head = raw.toString('utf8').split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
           const messageId = /^message-id:\s*(.+)$/im.exec(head)?.[1].trim();
           const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-          this.mails.push({ raw, mailFrom, rcptTo: session.envelope.rcptTo.map((r) => r.address), head, messageId });
-          callback();
-          this.notify();
+          const accept = () => {
+            this.mails.push({ raw, mailFrom, rcptTo: session.envelope.rcptTo.map((r) => r.address), head, messageId });
+            callback();
+            this.notify();
+          };
+          if (this.options.acceptDelayMs) setTimeout(accept, this.options.acceptDelayMs);
+          else accept();
         });
       },
     });
