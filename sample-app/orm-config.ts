@@ -4,11 +4,13 @@ import type { Options } from '@mikro-orm/core';
 import { CompiledQuery } from 'kysely';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SqliteDriver } from '@mikro-orm/sqlite';
+import { releaseDeadConnections } from './pg-pool-guard.js';
 
 /** `postgres://…` → PostgreSQL; anything else is a SQLite file path (its folder is created). */
 export function ormConfigFromUrl(url: string, entities: Function[], extra: Partial<Options> = {}): Options {
   if (/^postgres(ql)?:\/\//.test(url)) {
-    return { driver: PostgreSqlDriver, clientUrl: url, entities, pool: { min: 0, max: 10 }, ...extra } as Options;
+    // a PostgreSQL restart must not leave the pool full of dead, never-released connections (see pg-pool-guard.ts)
+    return { driver: PostgreSqlDriver, clientUrl: url, entities, pool: { min: 0, max: 10 }, driverOptions: { onPoolCreated: releaseDeadConnections }, ...extra } as Options;
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });

@@ -1,39 +1,54 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { SmtpSink } from '../outbound/support/smtp-sink.js';
 import { freePort } from '../support/free-port.js';
+import { PrivatePostgres } from '../support/private-postgres.js';
 import { PrivateRedis, Replica, until } from '../support/replicas.js';
 
 const FOLLOWERS = 60; // above the sample app's inline limit (50): every post fans out through the queue
 const TICKETS = 4;
 /** followers of the ticket whose post the killed replica sends itself (below the inline limit) */
 const INLINE_FOLLOWERS = 40;
-const CLAIM_TIMEOUT_MS = 4_000;
-/** the issue asks for 30 s; a short outage exercises the same retry path and keeps CI fast */
-const SINK_OUTAGE_MS = 6_000;
+/**
+ * above the PostgreSQL restart's downtime: a sender whose database went away records what it sent once it is back,
+ * while its claim still holds (the library default is 10 minutes)
+ */
+const CLAIM_TIMEOUT_MS = 8_000;
+/**
+ * the sample app's retries start here and double up to 5 times this: 8 attempts span 54 s, more than the SMTP outage
+ * (at 500 ms they spanned 13.5 s and the outage's first mails were given up)
+ */
+const RETRY_MS = 2_000;
+/** as the issue asks; a post round every OUTAGE_ROUND_MS meanwhile */
+const SINK_OUTAGE_MS = 30_000;
+const OUTAGE_ROUND_MS = 5_000;
+/** how long PostgreSQL stays down in its restart (nothing listens on its port meanwhile) */
+const PG_DOWN_MS = 3_000;
+/** a client retries a refused post for this long (the PostgreSQL restart refuses posts for a few seconds) */
+const POST_RETRY_MS = 30_000;
 const agent = { 'x-user-email': 'agent@example.test', 'x-user-name': 'Agent Smith' };
 
 /**
- * Three sample-app processes on one PostgreSQL database and one (private) Redis post to tickets with many followers
- * while one replica is SIGKILLed mid-send, the SMTP sink is down, Redis restarts and PostgreSQL drops every
- * connection. Afterwards every notification reached the sink exactly once (counted by Message-ID + recipient)
- * and the outbox holds nothing stuck.
+ * Three sample-app processes on one private PostgreSQL and one private Redis post to tickets with many followers
+ * while one replica is SIGKILLed mid-send, the SMTP sink is down for 30 s, Redis restarts and PostgreSQL restarts
+ * mid fan-out. Afterwards every notification reached the sink exactly once (counted by Message-ID + recipient),
+ * the outbox holds nothing stuck, and the replicas that were not killed are still running.
  */
 describe('three replicas on PostgreSQL + Redis under faults', () => {
-  let db: TestDatabase;
+  let postgres: PrivatePostgres;
   let redis: PrivateRedis;
   let sink: SmtpSink;
   let replicas: Replica[] = [];
-  let sql: pg.Client;
+  /** a pool, not one client: the test's own connection also dies in the PostgreSQL restart */
+  let sql: pg.Pool;
 
   beforeAll(async () => {
-    db = await createTestDatabase('postgresql');
+    postgres = await PrivatePostgres.start();
     redis = await PrivateRedis.start();
     sink = await SmtpSink.start();
     const env = {
-      DATABASE_URL: db.url,
+      DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
       CHATTER_QUEUE_PREFIX: `faults-${randomBytes(3).toString('hex')}`,
       SMTP_URL: sink.url,
@@ -41,14 +56,14 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
       CHATTER_SECRET: 'fault-suite-secret-0123456789',
       CHATTER_OUTBOX_CLAIM_TIMEOUT_MS: String(CLAIM_TIMEOUT_MS),
       CHATTER_OUTBOX_SWEEP_MS: '500',
-      CHATTER_OUTBOX_RETRY_MS: '500',
+      CHATTER_OUTBOX_RETRY_MS: String(RETRY_MS),
     };
     replicas = await Promise.all(['a', 'b', 'c'].map(async (name) => new Replica(name, await freePort(), env)));
     // the first one creates the schema; the others start on it together
     await replicas[0].start();
     await Promise.all(replicas.slice(1).map((r) => r.start()));
-    sql = new pg.Client({ connectionString: db.url });
-    await sql.connect();
+    sql = new pg.Pool({ connectionString: postgres.url, max: 2 });
+    sql.on('error', () => undefined); // an idle connection ended by the restart; the pool opens a new one
   }, 120_000);
 
   afterAll(async () => {
@@ -56,7 +71,7 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
     await Promise.all(replicas.map((r) => r.stop()));
     await sink?.stop();
     await redis?.stop();
-    await db?.drop();
+    await postgres?.destroy();
   }, 120_000);
 
   async function count(query: string, params: unknown[] = []): Promise<number> {
@@ -69,12 +84,13 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
   /** one post on every ticket, through the replicas in turn; a post the app refuses (500) is tried again, as a client would */
   async function postRound(label: string, tickets: number[], through: Replica[], followers = FOLLOWERS): Promise<string[]> {
     const refused: string[] = [];
+    const giveUp = Date.now() + POST_RETRY_MS;
     await Promise.all(tickets.map(async (id, i) => {
       for (let attempt = 0; ; attempt++) {
         const r = await through[(i + attempt) % through.length].http('POST', `/chatter/ticket/${id}/messages`, { body: `${label} on ticket ${id}` }, agent).catch((e: Error) => ({ status: 0, body: e.message }));
         if (r.status === 201) break;
         refused.push(`${r.status} ${JSON.stringify(r.body)}`);
-        if (attempt >= 20) throw new Error(`post ${label} on ticket ${id} refused 20 times: ${refused.join('; ')}`);
+        if (Date.now() > giveUp) throw new Error(`post ${label} on ticket ${id} refused for ${POST_RETRY_MS / 1000} s: ${refused.join('; ')}`);
         await new Promise((res) => setTimeout(res, 250));
       }
       posts++;
@@ -92,7 +108,7 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
     return ticket.id;
   }
 
-  it('loses no notification and sends none twice, except the mails in flight at a SIGKILL, through SIGKILL, an SMTP outage, a Redis restart and dropped PostgreSQL connections', { timeout: 240_000 }, async () => {
+  it('loses no notification and sends none twice, except the mails in flight at a SIGKILL, through SIGKILL, an SMTP outage, a Redis restart and a PostgreSQL restart', { timeout: 240_000 }, async () => {
     const [a, b, c] = replicas;
     const tickets: number[] = [];
     for (let t = 0; t < TICKETS; t++) tickets.push(await newTicket(`Fault ticket ${t}`, FOLLOWERS, `t${t}f`));
@@ -122,12 +138,20 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
     faults.push(`SIGKILL replica b after it delivered ${deliveredByB}/${INLINE_FOLLOWERS} of its own fan-out (${sending} mails claimed right after)`);
     const alive = [a, c];
 
-    // 2. the SMTP server goes away for a while, then comes back
+    // 2. the SMTP server goes away for 30 s while posts go on, then comes back: every mail meanwhile is retried
     await sink.stop();
-    await postRound('smtp outage', tickets, alive);
-    await new Promise((r) => setTimeout(r, SINK_OUTAGE_MS));
+    const outageStart = Date.now();
+    let outageRounds = 0;
+    while (Date.now() - outageStart < SINK_OUTAGE_MS - OUTAGE_ROUND_MS) {
+      const roundStart = Date.now();
+      await postRound(`smtp outage ${++outageRounds}`, tickets, alive);
+      await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_ROUND_MS - (Date.now() - roundStart))));
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, SINK_OUTAGE_MS - (Date.now() - outageStart))));
+    const retried = await count(`select count(*) n from chatter_outgoing_mail where failure_type is not null and state = 'outgoing'`);
     await sink.start();
-    faults.push(`SMTP sink down for ${SINK_OUTAGE_MS / 1000} s`);
+    faults.push(`SMTP sink down for ${((Date.now() - outageStart) / 1000).toFixed(1)} s (${outageRounds} post rounds meanwhile, ${retried} mails waiting to be retried)`);
+    expect(retried).toBeGreaterThan(0);
 
     // 3. Redis restarts (without persistence: every queued job is lost; the outbox sweeps find the mails again)
     await redis.stop();
@@ -136,14 +160,25 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
     await redis.start();
     faults.push('Redis killed and restarted empty');
 
-    // 4. PostgreSQL drops every connection of the app's database, during a round
-    const round4 = postRound('pg connections dropped', tickets, alive);
-    await new Promise((r) => setTimeout(r, 50));
-    const dropped = await count(
-      `select count(*) n from (select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()) t`,
+    // 4. PostgreSQL restarts (fast shutdown: open transactions roll back, every connection ends) while a round's
+    //    fan-out is being sent, stays down for a few seconds, and another round is posted meanwhile
+    const connections = await count(`select count(*) n from pg_stat_activity where datname = current_database()`);
+    const atSink = sink.mails.length;
+    const midFanout = postRound('pg restart', tickets, alive);
+    await until(() => sink.mails.length >= atSink + 20 || undefined, 'the round to be sending', 30_000, 1);
+    const restartStart = Date.now();
+    const restart = postgres.restart(PG_DOWN_MS).then(() => Date.now() - restartStart);
+    await new Promise((r) => setTimeout(r, 500));
+    const refused = [...(await midFanout), ...(await postRound('pg down', tickets, alive))];
+    const restartMs = await restart;
+    // senders whose record of sent mails failed and was written once PostgreSQL was back (see OutcomeRecorder)
+    const rewritten = replicas.flatMap((r) => r.log).filter((line) => line.includes('could not record outgoing mail')).length;
+    faults.push(
+      `PostgreSQL restarted mid fan-out: down ${(restartMs / 1000).toFixed(1)} s, ${connections} connection(s) ended, ` +
+        `${rewritten} group(s) of sent mails recorded late (${refused.length} post(s) refused meanwhile and sent again)`,
     );
-    const refused = await round4;
-    faults.push(`PostgreSQL terminated ${dropped} connection(s) (${refused.length} post(s) refused meanwhile and sent again)`);
+    expect(refused.length).toBeGreaterThan(0);
+    expectRunning(a, c);
 
     // the replica that was killed comes back
     await b.start();
@@ -188,9 +223,17 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
     // a post refused with a 500 may still have committed (the client's retry is then a second message)
     expect(want.size).toBeGreaterThanOrEqual(expectedMails);
     expect(killedWindow).toBeLessThanOrEqual(window.size);
+    // no fault crashed a replica: a dead one would only show as posts moved to the others
+    expectRunning(...replicas);
     expect({ duplicates, lost, failed, unexpected: unexpected.length, stuck }).toEqual({ duplicates: 0, lost: 0, failed: 0, unexpected: 0, stuck: 0 });
   });
 });
+
+/** fails with the replica's last lines when one of them exited */
+function expectRunning(...replicas: Replica[]): void {
+  const dead = replicas.filter((r) => !r.running);
+  expect(dead.map((r) => `replica ${r.name} exited:\n${r.log.slice(-40).join('\n')}`)).toEqual([]);
+}
 
 function address(formatted: string): string {
   return (/<([^>]+)>\s*$/.exec(formatted)?.[1] ?? formatted).trim().toLowerCase();

@@ -39,6 +39,11 @@ export class Replica {
     return this.child?.pid;
   }
 
+  /** started and not exited (a replica that crashed on a fault shows here) */
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && !this.child.signalCode;
+  }
+
   async start(): Promise<void> {
     const child = spawn(process.execPath, [SAMPLE_APP], {
       env: { PATH: process.env.PATH ?? '', ...this.env, PORT: String(this.port) },
