@@ -82,6 +82,11 @@ export interface IncomingOptions {
   batchSize?: number;
   /** worker threads parsing inbound mail (0: parse on the main thread); default one less than the CPUs, 1 to 4 */
   parseWorkers?: number;
+  /**
+   * how long a processing claim on a ledger row holds, in ms; a claim older than this is a crashed worker's and is
+   * taken back by the sweep (every half lease). Keep it well above a processing batch's duration; default 5 minutes
+   */
+  processingLeaseMs?: number;
   /** per-model hooks for mail that creates a record (`onMessageNew`) or lands on one (`onMessageUpdate`) */
   models?: Record<string, InboundModelHooks>;
 }

@@ -21,7 +21,7 @@ export class InboundConfig {
   readonly batchSize: number;
   readonly parseWorkers: number;
   /** a claim older than this is a crashed worker's */
-  readonly processingLeaseMs = 5 * 60_000;
+  readonly processingLeaseMs: number;
   private readonly hooks: Record<string, InboundModelHooks>;
 
   constructor(@Inject(CHATTER_OPTIONS) options: ChatterModuleOptions, readonly chatter: ChatterConfig) {
@@ -41,6 +41,7 @@ export class InboundConfig {
     this.answerRefusals = o.answerRefusals ?? true;
     this.autoProcess = o.autoProcess ?? true;
     this.batchSize = Math.floor(positive(o.batchSize, 50, 'incoming.batchSize'));
+    this.processingLeaseMs = positive(o.processingLeaseMs, 5 * 60_000, 'incoming.processingLeaseMs');
     if (o.parseWorkers !== undefined && !(Number.isInteger(o.parseWorkers) && o.parseWorkers >= 0)) {
       throw new Error('ChatterModule: `incoming.parseWorkers` must be a whole number, 0 or more');
     }

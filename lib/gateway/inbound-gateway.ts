@@ -83,8 +83,8 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
     const messageId = peekMessageId(raw) ?? synthesizeMessageId(hash);
     const recipients = source.recipients?.length ? source.recipients.map((r) => r.toLowerCase()) : null;
     // parsing starts while the row commits; processing takes the result instead of reading the bytes back (big mails
-    // are read back: a burst of them would hold their bytes twice)
-    const parsing = this.config.autoProcess && raw.length <= EARLY_PARSE_MAX_BYTES
+    // are read back: a burst of them would hold their bytes twice); not on a replica whose jobs run elsewhere
+    const parsing = this.config.autoProcess && this.jobs.runsJobs && raw.length <= EARLY_PARSE_MAX_BYTES
       ? this.parser.parse(raw, { envelope: recipients ?? [], bounceAddresses: this.config.bounceAddresses, messageId })
       : undefined;
     parsing?.catch(() => undefined); // a parse error is the processing's to report

@@ -5,7 +5,9 @@ import type { Message } from '../entities/message.entity.js';
 import { Partner } from '../entities/partner.entity.js';
 import { BounceRecorder } from '../router/bounce-recorder.js';
 import { InboundRouter } from '../router/inbound-router.js';
-import { MailDelivery } from '../router/mail-delivery.js';
+import { MailDelivery, type PreparedTarget } from '../router/mail-delivery.js';
+import type { ThreadRef } from '../model-registry.js';
+import type { RouteDecision } from '../router/route.js';
 import type { RoutingLookups } from '../router/routing-lookups.js';
 import { SenderAnswers } from '../router/sender-answers.js';
 import type { InboundMail } from './inbound-mail.js';
@@ -23,9 +25,20 @@ export interface HandledMail {
   answered: boolean;
 }
 
+/** A routed mail whose new partner and records are persisted, waiting for the batch's flush to be delivered. */
+export interface PlannedMail {
+  row: InboundEmail;
+  mail: InboundMail;
+  decision: RouteDecision;
+  author: Partner | null;
+  targets: PreparedTarget[];
+}
+
 /**
- * One parsed mail, inside the caller's transaction: route it, apply a bounce, post it where it goes, answer the
- * sender; returns the row's final status and reason, which the caller writes with the rest of its batch.
+ * One parsed mail, inside the caller's transaction, in two steps so that a batch writes in a few flushes:
+ * `plan` routes it and persists what it creates (the sender's partner, new records); after the caller flushed,
+ * `complete` applies a bounce, posts it where it goes and answers the sender, and returns the row's final status and
+ * reason, which the caller writes with the rest of its batch.
  */
 @Injectable()
 export class InboundMailHandler {
@@ -36,8 +49,21 @@ export class InboundMailHandler {
     private readonly answers: SenderAnswers,
   ) {}
 
-  async handle(em: EntityManager, lookups: RoutingLookups, row: InboundEmail, mail: InboundMail): Promise<HandledMail> {
-    const decision = await this.router.route({ em, row, mail, lookups });
+  /** routes with `routingEm` (its own unit of work: rules load partial rows), persists with `em` (the batch's) */
+  async plan(routingEm: EntityManager, em: EntityManager, lookups: RoutingLookups, row: InboundEmail, mail: InboundMail): Promise<PlannedMail> {
+    const decision = await this.router.route({ em: routingEm, row, mail, lookups });
+    const author = decision.targets?.length ? await this.delivery.author(em, lookups, mail) : null;
+    const targets: PreparedTarget[] = [];
+    for (const target of decision.targets ?? []) targets.push(await this.delivery.prepare(em, mail, target, author));
+    return { row, mail, decision, author, targets };
+  }
+
+  /** the threads `plan`'s targets post on (once the batch's new records have their ids) */
+  threadsOf(planned: PlannedMail): ThreadRef[] {
+    return planned.targets.map((t) => this.delivery.threadOf(t));
+  }
+
+  async complete(em: EntityManager, lookups: RoutingLookups, { row, mail, decision, author, targets }: PlannedMail): Promise<HandledMail> {
     let reason = decision.reason;
     const posted: Message[] = [];
     let thread: { model: string; id: string } | undefined;
@@ -46,27 +72,26 @@ export class InboundMailHandler {
       reason = recorded.reason;
       lookups.rememberBounced(recorded.partners);
     } else if (mail.sender && !mail.bounce && lookups.mayHaveBounced(mail.sender)) {
-      // any other mail from an address proves it works again
+      // any other mail from an address proves it works again (the unit of work's copy too, or its flush undoes this)
       await em.nativeUpdate(Partner, { email: mail.sender, bounceCount: { $gt: 0 } }, { bounceCount: 0 });
+      const partner = lookups.partner(mail.sender);
+      if (partner) partner.bounceCount = 0;
     }
-    if (decision.targets?.length) {
-      const author = await this.delivery.author(em, mail);
-      for (const [i, target] of decision.targets.entries()) {
-        const { ref, message } = await this.delivery.deliver(em, lookups, mail, target, author, i === 0);
-        posted.push(message);
-        thread ??= ref;
-        // "alias support@example.test → new ticket" becomes "… → new ticket 7"
-        if (target.kind === 'new' && !target.forcedThread) reason = reason.replace(target.via, `${target.via} ${ref.id}`);
-      }
-      if (mail.autoReply) reason += ` (auto-reply, ${mail.autoReplyReason}: nobody notified)`;
+    for (const [i, prepared] of targets.entries()) {
+      const { ref, message } = await this.delivery.deliver(em, lookups, mail, prepared, author, i === 0);
+      posted.push(message);
+      thread ??= ref;
+      // "alias support@example.test → new ticket" becomes "… → new ticket 7"
+      const target = prepared.target;
+      if (target.kind === 'new' && !target.forcedThread) reason = reason.replace(target.via, `${target.via} ${ref.id}`);
     }
+    if (targets.length && mail.autoReply) reason += ` (auto-reply, ${mail.autoReplyReason}: nobody notified)`;
     let answered = false;
     if (decision.answer) {
       const notAnswered = await this.answers.answer(em, lookups, row, mail, decision.answer);
       reason += notAnswered ? ` (not answered: ${notAnswered})` : ' (sender answered)';
       answered = !notAnswered;
     }
-    await em.flush();
     const result: InboundResult = {
       status: decision.status,
       decision: decision.rule,
@@ -78,7 +103,7 @@ export class InboundMailHandler {
       autoReply: mail.autoReply,
       resModel: thread?.model ?? null,
       resId: thread?.id ?? null,
-      postedMessageId: posted[0]?.id ?? null,
+      postedMessageId: null, // the message's id comes with the batch's flush
       answeredAt: row.answeredAt,
     };
     return { result, posted, answered };

@@ -1,16 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DeadlockException, LockWaitTimeoutException, MikroORM, UniqueConstraintViolationException, raw, type EntityManager } from '@mikro-orm/core';
+import { DeadlockException, FlushMode, LockWaitTimeoutException, MikroORM, UniqueConstraintViolationException, raw, type EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { AliasResolver } from '../router/alias-resolver.js';
 import { RoutingLookups } from '../router/routing-lookups.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
+import { ThreadFollowers } from '../outbound/thread-followers.js';
 import { ChatterEvents } from '../thread/events.js';
 import { SubtypeService } from '../thread/subtype.service.js';
+import { withoutCreationLog } from '../thread/creation-log.js';
 import { ThreadService } from '../thread/thread.service.js';
 import { InboundConfig } from './inbound-config.js';
 import type { InboundMail } from './inbound-mail.js';
-import { InboundMailHandler, type HandledMail, type InboundResult } from './inbound-mail-handler.js';
+import { BatchSegment } from './batch-segment.js';
+import { InboundMailHandler, type HandledMail, type InboundResult, type PlannedMail } from './inbound-mail-handler.js';
 import { InboundParser } from './inbound-parser.js';
 
 const RESULT_FIELDS = [
@@ -63,8 +66,10 @@ export class InboundProcessor {
     const parsing = await this.parseAll(rows);
     for (let i = 0; i < rows.length; i += this.config.batchSize) {
       const parsed = await Promise.all(parsing.slice(i, i + this.config.batchSize));
+      const mine = await this.renewClaims(rows.slice(i, i + this.config.batchSize));
       const batch: ClaimedMail[] = [];
       for (const [j, mail] of parsed.entries()) {
+        if (!mine.has(rows[i + j].id)) continue;
         if (mail instanceof Error) await this.fail(rows[i + j].id, mail);
         else batch.push({ row: rows[i + j], mail });
       }
@@ -85,6 +90,23 @@ export class InboundProcessor {
       .execute<{ id: number }[]>('all', false);
     if (claimed.length === 0) return [];
     return em.find(InboundEmail, { id: { $in: claimed.map((c) => Number(c.id)) } }, { orderBy: { id: 'asc' } });
+  }
+
+  /**
+   * The job claimed all its rows when it started, but its later batches wait for the earlier ones: their claims age
+   * meanwhile, and past the lease the sweep hands them to another worker, which posts the mail while this one still
+   * means to (the second then records the first's message as a duplicate and overwrites `delivered` with `ignored`).
+   * So each batch renews its rows' claims right before it runs, and leaves out the rows whose claim is no longer
+   * this job's (`attempts` counts claims: it is the claim's fencing token).
+   */
+  private async renewClaims(rows: InboundEmail[]): Promise<Set<number>> {
+    const renewed = await (this.orm.em.fork() as SqlEntityManager)
+      .createQueryBuilder(InboundEmail)
+      .update({ claimedAt: new Date() })
+      .where({ status: 'processing', $or: rows.map((row) => ({ id: row.id, attempts: row.attempts })) })
+      .returning(['id'])
+      .execute<{ id: number }[]>('all', false);
+    return new Set(renewed.map((r) => Number(r.id)));
   }
 
   /** each row's parse: the one started when it was received, else its raw bytes read back (in one query) and parsed */
@@ -118,14 +140,28 @@ export class InboundProcessor {
           aliases: () => this.aliases.all(joinTransaction(tx)),
           defaultSubtypes: async (model, internal) => (await this.subtypes.defaults(joinTransaction(tx), model, internal)).map((s) => s.id),
         });
+        // the batch's unit of work: its partners, records, messages and followers are written in a few flushes (its
+        // look-ups must not flush: each would write one mail's rows alone)
+        const em = joinTransaction(tx, FlushMode.COMMIT);
+        const addresses = batch.flatMap(({ mail }) => [mail.sender, ...(mail.bounce?.recipients.map((r) => r.email) ?? [])]);
+        await lookups.loadPartners(em, addresses.filter((s): s is string => !!s));
         const out: { id: number; done: HandledMail }[] = [];
+        const sendersMatter = (await lookups.aliases()).some((alias) => alias.contactPolicy !== 'everyone');
+        let segment = new BatchSegment(sendersMatter);
         for (const [index, item] of batch.entries()) {
+          if (segment.size && !lookups.earlierInbound(item.row) && segment.dependsOn(item.mail)) {
+            out.push(...(await this.writeSegment(em, lookups, segment)));
+            segment = new BatchSegment(sendersMatter);
+          }
           try {
-            out.push({ id: item.row.id, done: await this.handleOne(tx, lookups, item) });
+            const planned = await this.handler.plan(joinTransaction(tx), em, lookups, item.row, item.mail);
+            segment.add(index, planned);
+            this.rememberPlanned(lookups, planned);
           } catch (error) {
             throw new MailFailure(index, error as Error);
           }
         }
+        if (segment.size) out.push(...(await this.writeSegment(em, lookups, segment)));
         await this.writeResults(tx, out);
         return out;
       });
@@ -162,20 +198,52 @@ export class InboundProcessor {
     if (kick) this.outbox.kick();
   }
 
-  /** one mail of the batch, with its own unit of work; what it wrote is visible to the next mails' look-ups */
-  private async handleOne(tx: EntityManager, lookups: RoutingLookups, { row, mail }: ClaimedMail): Promise<HandledMail> {
-    const done = await this.handler.handle(joinTransaction(tx), lookups, row, mail);
-    for (const m of done.posted) lookups.rememberMessage(m);
-    lookups.rememberInbound({ id: row.id, messageId: row.messageId, mailbox: row.mailbox, sourceKind: row.sourceKind, status: done.result.status });
-    if (done.result.status === 'delivered') lookups.rememberDelivery(mail.sender, done.result.resModel, done.result.resId, done.result.decision, row.receivedAt);
-    return done;
+  /** what a later mail of the batch must see of a planned one before it is written */
+  private rememberPlanned(lookups: RoutingLookups, { row, mail, decision, targets }: PlannedMail): void {
+    lookups.rememberInbound({ id: row.id, messageId: row.messageId, mailbox: row.mailbox, sourceKind: row.sourceKind, status: decision.status });
+    if (decision.status !== 'delivered' || !targets.length) return;
+    const first = targets[0].target;
+    const thread = first.kind === 'thread' ? first.ref : first.forcedThread;
+    lookups.rememberDelivery(mail.sender, thread?.model ?? (first as { model: string }).model, thread?.id ?? null, decision.rule, row.receivedAt);
+  }
+
+  /**
+   * Writes a segment: one flush for its new partners and records (ids for the messages' thread links), then every
+   * mail's messages, followers, notifications and marks, and one flush for them all.
+   */
+  private async writeSegment(em: EntityManager, lookups: RoutingLookups, segment: BatchSegment): Promise<{ id: number; done: HandledMail }[]> {
+    await withoutCreationLog(() => em.flush());
+    lookups.followers = await ThreadFollowers.load(em, segment.mails.flatMap(({ planned }) => this.handler.threadsOf(planned)));
+    const out: { id: number; done: HandledMail }[] = [];
+    for (const { index, planned } of segment.mails) {
+      try {
+        out.push({ id: planned.row.id, done: await this.handler.complete(em, lookups, planned) });
+      } catch (error) {
+        throw new MailFailure(index, error as Error);
+      }
+    }
+    await em.flush();
+    for (const [i, { done }] of out.entries()) {
+      const { row, mail, targets } = segment.mails[i].planned;
+      done.result.postedMessageId = done.posted[0]?.id ?? null;
+      for (const m of done.posted) lookups.rememberMessage(m);
+      if (done.result.status === 'delivered' && targets[0]?.created && done.result.resModel && done.result.resId) {
+        lookups.placeDelivery(mail.sender, done.result.resModel, done.result.resId, done.result.decision, row.receivedAt);
+      }
+    }
+    return out;
   }
 
   /** every row's final values, in a few batched UPDATEs when the transaction flushes */
   private async writeResults(tx: EntityManager, handled: { id: number; done: HandledMail }[]): Promise<void> {
-    const rows = await tx.find(InboundEmail, { id: { $in: handled.map((h) => h.id) } }, { fields: RESULT_FIELDS });
+    // only rows still `processing`: when this batch outlived its claims, another worker may have taken a mail over
+    // and finished it first; this run then found it already posted and must not record `delivered` as `ignored`
+    const rows = await tx.find(InboundEmail, { id: { $in: handled.map((h) => h.id) }, status: 'processing' }, { fields: RESULT_FIELDS });
     const byId = new Map(rows.map((r) => [r.id, r]));
-    for (const { id, done } of handled) Object.assign(byId.get(id)!, done.result);
+    for (const { id, done } of handled) {
+      const row = byId.get(id);
+      if (row) Object.assign(row, done.result);
+    }
   }
 
   private failure(id: number, error: Error): Pick<InboundResult, 'status' | 'decision' | 'reason' | 'error'> {
@@ -189,7 +257,8 @@ export class InboundProcessor {
 
   private async finish(id: number, values: Pick<InboundResult, 'status' | 'decision' | 'reason' | 'error'>): Promise<void> {
     const result = { ...values, processedAt: new Date() };
-    await this.orm.em.fork().nativeUpdate(InboundEmail, { id }, result);
+    // only a row still being processed: another worker that took it over may have finished it (`delivered`) already
+    if (!(await this.orm.em.fork().nativeUpdate(InboundEmail, { id, status: 'processing' }, result))) return;
     this.emitProcessed(id, result);
   }
 
@@ -213,8 +282,8 @@ class MailFailure extends Error {
 }
 
 /** a fresh entity manager inside `tx`'s transaction: its own unit of work, the same connection and transaction */
-function joinTransaction(tx: EntityManager): EntityManager {
-  const em = tx.fork({ clear: true, useContext: false });
+function joinTransaction(tx: EntityManager, flushMode?: FlushMode): EntityManager {
+  const em = tx.fork({ clear: true, useContext: false, flushMode });
   em.setTransactionContext(tx.getTransactionContext());
   return em;
 }

@@ -50,7 +50,8 @@ export class InboundSchedule {
   private async enqueue(): Promise<void> {
     const ids = [...new Set(this.unscheduled)].sort((a, b) => a - b);
     this.unscheduled = [];
-    for (const id of ids) this.waiting.add(id);
+    // rows wait here for a job of this process to take them: none will on a replica that runs no jobs
+    if (this.jobs.runsJobs) for (const id of ids) this.waiting.add(id);
     const perJob = this.batchSize * BATCHES_PER_JOB;
     for (let i = 0; i < ids.length; i += perJob) {
       const chunk = ids.slice(i, i + perJob);

@@ -171,30 +171,37 @@ export class ImapFetcher {
     batch.parked.push(...uids.filter((uid) => !fetched.has(uid)));
     const known = await this.alreadyInLedger(mailbox, mails.filter((m) => m.uid < cursor.resyncBelowUid));
     const failedForGood: number[] = [];
+    const taking: FetchMessageObject[] = [];
     for (const mail of mails) {
       if (shouldStop()) break;
       if (known.has(mail.uid)) {
         result.duplicates++;
         batch.done.push(mail.uid);
-        continue;
+      } else {
+        taking.push(mail);
       }
-      const key = `${mailbox.name}:${validity}:${mail.uid}`;
-      try {
-        const receipt = await this.gateway.receive(mail.source!, { kind: 'imap', key, mailbox: mailbox.name });
-        if (receipt.duplicate) result.duplicates++;
+    }
+    // the whole batch goes to the gateway at once: its rows share ledger commits and processing batches
+    const keyOf = (mail: FetchMessageObject) => `${mailbox.name}:${validity}:${mail.uid}`;
+    const outcomes = await this.gateway.receiveMany(taking.map((mail) => ({ raw: mail.source!, source: { kind: 'imap' as const, key: keyOf(mail), mailbox: mailbox.name } })));
+    for (const [i, outcome] of outcomes.entries()) {
+      const mail = taking[i];
+      const key = keyOf(mail);
+      if (outcome.status === 'fulfilled') {
+        if (outcome.value.duplicate) result.duplicates++;
         else result.received++;
         batch.done.push(mail.uid);
         this.failures.delete(key);
-      } catch (error) {
-        result.failed++;
-        retryLater.add(mail.uid);
-        const attempts = (this.failures.get(key) ?? 0) + 1;
-        this.failures.set(key, attempts);
-        this.logger.warn(`mailbox "${mailbox.name}": UID ${mail.uid} not taken (attempt ${attempts}): ${(error as Error).message}`);
-        if (typeof mailbox.onFailure === 'object' && attempts >= mailbox.onFailure.attempts) {
-          failedForGood.push(mail.uid);
-          this.failures.delete(key);
-        }
+        continue;
+      }
+      result.failed++;
+      retryLater.add(mail.uid);
+      const attempts = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, attempts);
+      this.logger.warn(`mailbox "${mailbox.name}": UID ${mail.uid} not taken (attempt ${attempts}): ${(outcome.reason as Error)?.message}`);
+      if (typeof mailbox.onFailure === 'object' && attempts >= mailbox.onFailure.attempts) {
+        failedForGood.push(mail.uid);
+        this.failures.delete(key);
       }
     }
     if (failedForGood.length && typeof mailbox.onFailure === 'object') {

@@ -6,7 +6,7 @@ import type { Partner } from '../entities/partner.entity.js';
 import { OutboxSender } from './outbox-sender.js';
 import { OutboxService } from './outbox.service.js';
 import { bulkInsert } from './bulk-insert.js';
-import { computeRecipients, type Recipient } from './recipients.js';
+import { computeRecipients, type Recipient, type RecipientPartner } from './recipients.js';
 
 /** mails queued per message, until `dispatch` after commit decides how they go out */
 const queued = new WeakMap<Message, number>();
@@ -23,8 +23,9 @@ export class NotificationService {
     private readonly sender: OutboxSender,
   ) {}
 
-  async notify(em: EntityManager, message: Message, mentioned: Partner[] = []): Promise<Recipient[]> {
-    const recipients = await computeRecipients(em, message, mentioned);
+  /** `followers`: the thread's followers of the message's subtype, when the caller read them already */
+  async notify(em: EntityManager, message: Message, mentioned: Partner[] = [], followers?: RecipientPartner[]): Promise<Recipient[]> {
+    const recipients = await computeRecipients(em, message, mentioned, followers);
     if (recipients.length === 0) return recipients;
     // rows go in bulk (a post to 1,000 followers is 2,000 rows): the message needs its id first
     await em.flush();

@@ -31,7 +31,7 @@ export interface Recipient {
  * Followers are read as plain rows in one query: a record with 1,000 followers must not load 2,000 entities into the
  * post's unit of work (its flush would then diff them all).
  */
-export async function computeRecipients(em: EntityManager, message: Message, mentioned: RecipientPartner[]): Promise<Recipient[]> {
+export async function computeRecipients(em: EntityManager, message: Message, mentioned: RecipientPartner[], followers?: RecipientPartner[]): Promise<Recipient[]> {
   const out = new Map<number, Recipient>();
   const alreadyAddressed = new Set([...(message.incomingTo ?? []), ...(message.incomingCc ?? [])].map((e) => e.toLowerCase()));
   const authorId = message.author?.id;
@@ -44,14 +44,14 @@ export async function computeRecipients(em: EntityManager, message: Message, men
     out.set(partner.id, { partner, channel, reason });
   };
   if (message.subtype) {
-    for (const partner of await followersOf(em, message)) admit(partner, 'follower');
+    for (const partner of followers ?? (await followersOf(em, message))) admit(partner, 'follower');
   }
   for (const p of mentioned) admit(p, 'mention');
   return [...out.values()];
 }
 
 /** aliased, so the rows read the same whatever the host's naming strategy */
-const PARTNER_FIELDS = ['p.id as id', 'p.email as email', 'p.name as name', 'p.userId as userId', 'p.active as active', 'p.blacklisted as blacklisted', 'p.notificationPreference as preference'];
+export const PARTNER_FIELDS = ['p.id as id', 'p.email as email', 'p.name as name', 'p.userId as userId', 'p.active as active', 'p.blacklisted as blacklisted', 'p.notificationPreference as preference'];
 
 async function followersOf(em: EntityManager, message: Message): Promise<RecipientPartner[]> {
   const rows = await (em as SqlEntityManager)
@@ -62,7 +62,12 @@ async function followersOf(em: EntityManager, message: Message): Promise<Recipie
     .where({ resModel: message.resModel, resId: message.resId, subtypes: message.subtype!.id })
     .orderBy({ id: 'asc' })
     .execute<Record<string, unknown>[]>('all', false);
-  return rows.map((row) => ({
+  return rows.map(recipientPartner);
+}
+
+/** a row selected with PARTNER_FIELDS */
+export function recipientPartner(row: Record<string, unknown>): RecipientPartner {
+  return {
     id: Number(row.id),
     email: String(row.email),
     name: String(row.name),
@@ -70,7 +75,7 @@ async function followersOf(em: EntityManager, message: Message): Promise<Recipie
     blacklisted: truthy(row.blacklisted),
     notificationPreference: row.preference === 'inbox' ? 'inbox' : 'email',
     isInternal: row.userId !== null && row.userId !== undefined,
-  }));
+  };
 }
 
 /** SQLite gives booleans as 0/1 */

@@ -64,7 +64,12 @@ export class BounceRecorder {
       if (partner) partners.set(partner.id, partner);
     }
     if (partners.size === 0 && emails.size > 0) {
-      for (const p of await em.find(Partner, { email: { $in: [...emails] } })) partners.set(p.id, p);
+      // the batch loaded its bounced recipients' partners with its senders'
+      await lookups.loadPartners(em, [...emails]);
+      for (const email of emails) {
+        const p = lookups.partner(email);
+        if (p) partners.set(p.id, p);
+      }
     }
     for (const partner of partners.values()) {
       partner.bounceCount += 1;

@@ -16,11 +16,20 @@ import { ThreadService } from '../thread/thread.service.js';
 import type { RouteTarget } from './route.js';
 import type { RoutingLookups } from './routing-lookups.js';
 
+/** A route target made ready before the batch's records are written: the record to create, or the thread to post on. */
+export interface PreparedTarget {
+  target: RouteTarget;
+  /** the new record (persisted, not flushed: its id comes with the batch's flush) */
+  created?: object;
+}
+
 /**
  * Posts a routed mail as an `email` message: on an existing thread (a reply; `onMessageUpdate` runs), or on a record
  * created for it (`onMessageNew`, default: subject → name field, sender → primary-email field; the sender follows it).
  * The author is the sender's partner, found or created. Followers are notified by the normal path, except those
  * already among the mail's To/Cc; an auto-reply notifies nobody.
+ * Two steps, so that a batch writes its new partners and records in one flush: `author` + `prepare` for every mail,
+ * the flush, then `deliver` for every mail.
  */
 @Injectable()
 export class MailDelivery {
@@ -33,35 +42,40 @@ export class MailDelivery {
     private readonly chatter: ChatterConfig,
   ) {}
 
-  async author(em: EntityManager, mail: InboundMail): Promise<Partner | null> {
+  /** the sender's partner in `em` (the batch's unit of work), created (not flushed) when missing */
+  async author(em: EntityManager, lookups: RoutingLookups, mail: InboundMail): Promise<Partner | null> {
     if (!mail.sender) return null;
-    const partner = await this.partners.resolve(em, { email: mail.sender, name: mail.senderName ?? undefined });
-    // a new or renamed partner is flushed now: creating a record below makes the lifecycle subscriber look it up
-    const original = em.getUnitOfWork().getOriginalEntityData(partner);
-    if (!original || original.name !== partner.name || original.userId !== partner.userId) await em.flush();
+    const who = { email: mail.sender, name: mail.senderName ?? undefined };
+    if (lookups.partner(mail.sender) === undefined) await lookups.loadPartners(em, [mail.sender]);
+    const partner = this.partners.adopt(em, who, lookups.partner(mail.sender) ?? null);
+    lookups.rememberPartner(partner);
     return partner;
   }
 
+  /** creates the record a `new` target asks for (persisted, not flushed); a thread target is loaded by `deliver` */
+  async prepare(em: EntityManager, mail: InboundMail, target: RouteTarget, author: Partner | null): Promise<PreparedTarget> {
+    if (target.kind === 'thread' || target.forcedThread) return { target };
+    const created = await this.createRecord(em, this.models.get(target.model), mail, target.defaults, author);
+    return { target, created };
+  }
+
+  /** the thread a prepared target posts on (a new record's, once it has its id) */
+  threadOf({ target, created }: PreparedTarget): ThreadRef {
+    if (created) return this.models.ref(created);
+    return target.kind === 'thread' ? target.ref : target.forcedThread!;
+  }
+
+  /** posts the mail on its target, once the prepared records have their ids */
   async deliver(
     em: EntityManager,
     lookups: RoutingLookups,
     mail: InboundMail,
-    target: RouteTarget,
+    { target, created }: PreparedTarget,
     author: Partner | null,
     first: boolean,
   ): Promise<{ ref: ThreadRef; message: Message }> {
-    let ref: ThreadRef;
-    let record: object;
-    let created = false;
-    if (target.kind === 'thread' || target.forcedThread) {
-      ref = target.kind === 'thread' ? target.ref : target.forcedThread!;
-      record = await this.models.load(em, ref);
-    } else {
-      const model = this.models.get(target.model);
-      record = await this.createRecord(em, model, mail, target.defaults, author);
-      ref = this.models.ref(record);
-      created = true;
-    }
+    const ref = this.threadOf({ target, created });
+    const record = created ?? (await this.models.load(em, ref));
     const messageId = first && !lookups.message(mail.messageId) ? mail.messageId : generateMessageId(ref, this.chatter.defaultDomain.name);
     const internal = target.kind === 'thread' && target.internal;
     const body = this.fit(mail);
@@ -83,11 +97,13 @@ export class MailDelivery {
       trimmedBody: mail.trimmedBody,
       attachments: mail.attachments,
       notify: !mail.autoReply,
+      followers: lookups.followers,
     });
     if (created && author) {
       // a new follower gets the default subtypes: looked up once per batch
       const subtypes = await lookups.defaultSubtypes(ref.model, author.isInternal);
-      await this.followers.follow(em, ref, author, subtypes.map((id) => em.getReference(Subtype, id)));
+      const following = !author.id ? false : lookups.followers?.has(ref) ? lookups.followers.follows(ref, author.id) : undefined;
+      await this.followers.follow(em, ref, author, subtypes.map((id) => em.getReference(Subtype, id)), following);
     }
     if (!created) await this.config.hooksFor(ref.model).onMessageUpdate?.(mail, record);
     return { ref, message };
@@ -99,11 +115,9 @@ export class MailDelivery {
     const email = model.options.primaryEmail;
     if (email && values[email] === undefined && mail.sender) values[email] = mail.sender;
     const hook = this.config.hooksFor(model.name).onMessageNew;
-    const result = hook ? await hook(mail, values) : values;
+    const result = await runAsActor(author ? { email: author.email, name: author.name } : null, () => (hook ? hook(mail, values) : values));
     const record = result instanceof (model.entity as new () => object) ? result : em.create(model.entity as any, result as object);
     em.persist(record);
-    // the record is created by its sender: the "created" message is theirs
-    await runAsActor(author ? { email: author.email, name: author.name } : null, () => em.flush());
     return record;
   }
 

@@ -4,6 +4,8 @@ import { InboundEmail, type InboundDecision, type InboundStatus } from '../entit
 import { Message, type MessageType } from '../entities/message.entity.js';
 import { Partner } from '../entities/partner.entity.js';
 import type { InboundMail } from '../gateway/inbound-mail.js';
+import { normalizeEmail } from '../thread/email-address.js';
+import type { ThreadFollowers } from '../outbound/thread-followers.js';
 import type { ResolvedAlias } from './alias-resolver.js';
 
 /** A stored message, as the rules need it: where it lives, what it was. */
@@ -64,6 +66,10 @@ export class RoutingLookups {
   private readonly answered = new Set<string>();
   /** senders whose partner has a bounce count to reset */
   private readonly bouncing = new Set<string>();
+  /** senders' partners in the batch's unit of work (null: none yet) */
+  private readonly partners = new Map<string, Partner | null>();
+  /** the followers of the threads the batch is writing to (read again for each part it writes) */
+  followers?: ThreadFollowers;
 
   private constructor(
     readonly since: Date,
@@ -110,6 +116,24 @@ export class RoutingLookups {
       for (const p of bouncing) lookups.bouncing.add(p.email);
     }
     return lookups;
+  }
+
+  /** loads the partners of these addresses into `em` (the batch's unit of work), in one query per chunk */
+  async loadPartners(em: EntityManager, emails: string[]): Promise<void> {
+    const wanted = [...new Set(emails.map(normalizeEmail))].filter((e) => !this.partners.has(e));
+    for (const list of chunks(wanted)) {
+      for (const email of list) this.partners.set(email, null);
+      for (const p of await em.find(Partner, { email: { $in: list } })) this.partners.set(p.email, p);
+    }
+  }
+
+  /** the partner of `email` in the batch's unit of work; null when there is none yet, undefined when never loaded */
+  partner(email: string): Partner | null | undefined {
+    return this.partners.get(normalizeEmail(email));
+  }
+
+  rememberPartner(partner: Partner): void {
+    this.partners.set(partner.email, partner);
   }
 
   async aliases(): Promise<ResolvedAlias[]> {
@@ -178,6 +202,13 @@ export class RoutingLookups {
   /** a mail of the batch ended `delivered` on `model`/`id`: the loop guard counts it from now on */
   rememberDelivery(sender: string | null, model: string | null, id: string | null, decision: InboundDecision | null, receivedAt: Date): void {
     if (sender && receivedAt >= this.since) this.addLoop(sender, model, id, decision, 1);
+  }
+
+  /** a delivery remembered before its new record had an id (`rememberDelivery` with id null) now has one */
+  placeDelivery(sender: string | null, model: string, id: string, decision: InboundDecision | null, receivedAt: Date): void {
+    if (!sender || receivedAt < this.since) return;
+    this.addLoop(sender, model, null, decision, -1);
+    this.addLoop(sender, model, id, decision, 1);
   }
 
   private addLoop(sender: string, model: string | null, id: string | null, decision: string | null, n: number): void {

@@ -14,9 +14,10 @@ export class FollowerService {
   /**
    * Makes `partner` follow the thread. Without `subtypes`, a new follower gets the default ones and an existing
    * follower keeps theirs; with them, they replace the follower's set. Customers never get internal subtypes.
+   * `following`: whether they follow already, when the caller knows (no look-up when they do not).
    */
-  async follow(em: EntityManager, ref: ThreadRef, partner: Partner, subtypes?: Subtype[]): Promise<Follower> {
-    let follower: Follower | null = partner.id
+  async follow(em: EntityManager, ref: ThreadRef, partner: Partner, subtypes?: Subtype[], following?: boolean): Promise<Follower> {
+    let follower: Follower | null = partner.id && following !== false
       ? await em.findOne(Follower, { resModel: ref.model, resId: ref.id, partner }, { populate: ['subtypes'] })
       : null;
     const wanted = (subtypes ?? (follower ? undefined : await this.subtypes.defaults(em, ref.model, partner.isInternal)))?.filter(

@@ -47,7 +47,15 @@ export function textToHtml(text: string): string {
 
 /** A plain-text excerpt of an HTML body, for lists and notification subjects. */
 export function htmlToPreview(html: string, max = 200): string {
-  const text = sanitizeHtml(html.replace(/<(br|\/p|\/div|\/li|\/h\d)\s*\/?>/gi, ' '), { allowedTags: [], allowedAttributes: {} })
+  // the first few KB of a long body usually hold its excerpt: the whole body is read only when they do not
+  const window = max * 16;
+  const head = html.length > window ? plainText(html.slice(0, window)) : '';
+  const text = head.length > max ? head : plainText(html);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function plainText(html: string): string {
+  return sanitizeHtml(html.replace(/<(br|\/p|\/div|\/li|\/h\d)\s*\/?>/gi, ' '), { allowedTags: [], allowedAttributes: {} })
     .replace(/&nbsp;/g, ' ')
     .replace(/&amp;/g, '&')
     .replace(/&lt;/g, '<')
@@ -56,5 +64,4 @@ export function htmlToPreview(html: string, max = 200): string {
     .replace(/&#39;/g, "'")
     .replace(/\s+/g, ' ')
     .trim();
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

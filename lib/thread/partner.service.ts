@@ -38,15 +38,22 @@ export class PartnerService {
       return found;
     }
     if (!who?.email || !isValidEmail(who.email)) throw new BadRequestException(`"${who?.email ?? ''}" is not a valid email address`);
-    const email = normalizeEmail(who.email);
+    return this.adopt(em, who, await em.findOne(Partner, { email: normalizeEmail(who.email) }));
+  }
+
+  /**
+   * The partner for `who` when its lookup was done already: `existing` (upgraded to a user, named) or, when null, a new
+   * one (persisted, not flushed).
+   */
+  adopt(em: EntityManager, who: { email: string; name?: string; userId?: string | number }, existing: Partner | null): Partner {
     const userId = who.userId === undefined || who.userId === null ? null : String(who.userId);
-    const existing = await em.findOne(Partner, { email });
     if (existing) {
       // a customer who becomes a user is upgraded; a known name is not overwritten by a guess
       if (userId && existing.userId !== userId) existing.userId = userId;
       if (who.name && existing.name === existing.email) existing.name = who.name;
       return existing;
     }
+    const email = normalizeEmail(who.email);
     const partner = em.create(Partner, {
       email,
       name: who.name?.trim() || email,

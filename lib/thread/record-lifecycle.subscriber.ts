@@ -6,13 +6,15 @@ import { Follower } from '../entities/follower.entity.js';
 import { Message } from '../entities/message.entity.js';
 import { TrackingValue, type TrackedFieldType } from '../entities/tracking-value.entity.js';
 import { ModelRegistry, type ChatterModel, type ThreadRef } from '../model-registry.js';
+import { creationLogDisabled } from './creation-log.js';
 import { FollowerService } from './follower.service.js';
 import { PartnerService } from './partner.service.js';
 import { ThreadService } from './thread.service.js';
 
 /**
  * Gives `@Chatter()` records their lifecycle, inside the host's own flush transaction:
- * creation → a "created" message, the creating user and the assignee follow;
+ * creation → a "created" message, the creating user and the assignee follow (only the assignee for a record created
+ *   from a mail, see `withoutCreationLog`);
  * update → one `tracking` message per record with every tracked field that changed, and the new assignee follows;
  * delete → the thread goes with the record (`onDelete: 'delete'`), or its messages stay (`'orphan'`); followers never stay.
  */
@@ -37,8 +39,11 @@ export class RecordLifecycleSubscriber implements EventSubscriber, OnModuleInit 
   async afterCreate(args: EventArgs<object>): Promise<void> {
     const model = this.models.forEntity(args.entity);
     if (!model) return;
+    const silent = creationLogDisabled();
+    if (silent && !model.options.assignee) return;
     await this.inFlushTransaction(args.em, async (em) => {
       const ref = this.models.ref(args.entity);
+      if (silent) return this.followAssignee(em, model, ref, args.entity);
       const author = await this.actorPartner(em);
       await this.threads.write(em, ref, {
         type: 'notification',

@@ -8,6 +8,7 @@ import { Notification } from '../entities/notification.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import { ModelRegistry, type ThreadRef } from '../model-registry.js';
 import { NotificationService } from '../outbound/notification.service.js';
+import type { ThreadFollowers } from '../outbound/thread-followers.js';
 import { TrackingValue } from '../entities/tracking-value.entity.js';
 import { ChatterEvents } from './events.js';
 import { FollowerService } from './follower.service.js';
@@ -74,6 +75,8 @@ export interface MessageDraft {
   mentioned?: Partner[];
   /** notify followers (false for auto-replies and system messages) */
   notify?: boolean;
+  /** the thread's followers, when the caller read them already (an inbound batch reads them for all its threads) */
+  followers?: ThreadFollowers;
   /** `body` went through `sanitizeBody` already (inbound mail, sanitized by the parse workers) */
   sanitized?: boolean;
   /** the preview of `body`, when the caller computed it already */
@@ -169,7 +172,10 @@ export class ThreadService {
     // bytes go to the configured storage (the row, or files on disk)
     for (const file of attachments) await this.attachmentFiles.create(em, ref, file, message);
     if (draft.attachmentIds?.length) await this.attachmentFiles.claim(em, ref, draft.attachmentIds, message);
-    if (draft.notify !== false) await this.notifications.notify(em, message, draft.mentioned ?? []);
+    if (draft.notify !== false) {
+      const followers = message.subtype && draft.followers?.has(ref) ? draft.followers.of(ref, message.subtype.id) : undefined;
+      await this.notifications.notify(em, message, draft.mentioned ?? [], followers);
+    }
     return message;
   }
 

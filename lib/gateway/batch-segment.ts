@@ -1,0 +1,39 @@
+import type { InboundMail } from './inbound-mail.js';
+import type { PlannedMail } from './inbound-mail-handler.js';
+
+/**
+ * The mails of a batch planned since its last flush: they are routed one after the other and written together. A mail
+ * that depends on what a planned one will write — it answers, repeats or reports a bounce of its Message-ID, or comes
+ * from a sender it creates or answers, or from an address it bounced — ends the segment
+ * first, so every mail is routed exactly as if the mails before it had been written.
+ */
+export class BatchSegment {
+  /** `sendersMatter`: some alias admits only known partners or followers (its check reads them from the database) */
+  constructor(private readonly sendersMatter: boolean) {}
+
+  readonly mails: { index: number; planned: PlannedMail }[] = [];
+  private readonly messageIds = new Set<string>();
+  private readonly senders = new Set<string>();
+
+  get size(): number {
+    return this.mails.length;
+  }
+
+  add(index: number, planned: PlannedMail): void {
+    this.mails.push({ index, planned });
+    this.messageIds.add(planned.mail.messageId);
+    this.messageIds.add(planned.row.messageId);
+    // what a mail writes of its sender that the rules read from the database: a new partner and its follow (contact
+    // policies), an answer (once a day). The rest is in the batch's look-ups already: the partner, the loop counts.
+    const writesSender = (this.sendersMatter && planned.targets.length > 0) || !!planned.decision.answer;
+    if (planned.mail.sender && writesSender) this.senders.add(planned.mail.sender);
+    for (const r of planned.decision.bounce?.recipients ?? []) if (r.email) this.senders.add(r.email.toLowerCase());
+  }
+
+  /** whether `mail` must be routed after this segment is written (a duplicate of a planned mail need not: it is ignored) */
+  dependsOn(mail: InboundMail): boolean {
+    if (mail.sender && this.senders.has(mail.sender)) return true;
+    const ids = [mail.messageId, ...mail.inReplyTo, ...mail.references, mail.bounce?.originalMessageId];
+    return ids.some((id) => id !== undefined && this.messageIds.has(id));
+  }
+}

@@ -1,0 +1,67 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { Follower } from '../entities/follower.entity.js';
+import type { ThreadRef } from '../model-registry.js';
+import { PARTNER_FIELDS, recipientPartner, type RecipientPartner } from './recipients.js';
+
+/** values per IN list */
+const CHUNK = 500;
+
+/**
+ * The followers of many threads, read in one query per model: an inbound batch posts on dozens of threads, and asking
+ * each one's followers (for the recipients, and before subscribing the sender) would be two queries per mail.
+ * A snapshot: followers added after `load` are not in it, which its user must make sure does not matter.
+ */
+export class ThreadFollowers {
+  /** `model\0id` → partner id → the follower's partner and subtype ids */
+  private readonly byThread = new Map<string, Map<number, { partner: RecipientPartner; subtypes: Set<number> }>>();
+
+  static async load(em: EntityManager, refs: ThreadRef[]): Promise<ThreadFollowers> {
+    const out = new ThreadFollowers();
+    const ids = new Map<string, Set<string>>();
+    for (const ref of refs) {
+      out.byThread.set(key(ref), new Map());
+      ids.set(ref.model, (ids.get(ref.model) ?? new Set()).add(ref.id));
+    }
+    for (const [model, set] of ids) {
+      const all = [...set];
+      for (let i = 0; i < all.length; i += CHUNK) {
+        const rows = await (em as SqlEntityManager)
+          .createQueryBuilder(Follower, 'f')
+          .select([...PARTNER_FIELDS, 'f.resId as resId', 's.id as subtypeId'] as never)
+          .join('f.partner', 'p')
+          .leftJoin('f.subtypes', 's')
+          .where({ resModel: model, resId: { $in: all.slice(i, i + CHUNK) } })
+          .orderBy({ id: 'asc' })
+          .execute<Record<string, unknown>[]>('all', false);
+        for (const row of rows) {
+          const thread = out.byThread.get(key({ model, id: String(row.resId) }))!;
+          const partner = recipientPartner(row);
+          const entry = thread.get(partner.id) ?? { partner, subtypes: new Set<number>() };
+          if (row.subtypeId !== null && row.subtypeId !== undefined) entry.subtypes.add(Number(row.subtypeId));
+          thread.set(partner.id, entry);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** whether `ref` was loaded */
+  has(ref: ThreadRef): boolean {
+    return this.byThread.has(key(ref));
+  }
+
+  /** the thread's followers subscribed to `subtypeId`, oldest first */
+  of(ref: ThreadRef, subtypeId: number): RecipientPartner[] {
+    return [...(this.byThread.get(key(ref))?.values() ?? [])].filter((f) => f.subtypes.has(subtypeId)).map((f) => f.partner);
+  }
+
+  /** whether partner `partnerId` follows `ref` */
+  follows(ref: ThreadRef, partnerId: number): boolean {
+    return this.byThread.get(key(ref))?.has(partnerId) ?? false;
+  }
+}
+
+function key(ref: ThreadRef): string {
+  return `${ref.model}\0${ref.id}`;
+}
