@@ -80,4 +80,5 @@ export { ChatterHealth, type ChatterHealthReport, type MailboxHealthReport } fro
 export { ChatterOperations, type FailedInbound, type OperationProgress } from './operations/chatter-operations.js';
 
 export { migrateChatter, chatterPlatform } from './schema/chatter-migrator.js';
+export { releaseDeadConnections } from './database/pg-pool-guard.js';
 export { CHATTER_MIGRATIONS, type ChatterPlatform } from './migrations/index.js';

@@ -4,12 +4,12 @@ import type { Options } from '@mikro-orm/core';
 import { CompiledQuery } from 'kysely';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SqliteDriver } from '@mikro-orm/sqlite';
-import { releaseDeadConnections } from './pg-pool-guard.js';
+import { releaseDeadConnections } from '../lib/index.js';
 
 /** `postgres://…` → PostgreSQL; anything else is a SQLite file path (its folder is created). */
 export function ormConfigFromUrl(url: string, entities: Function[], extra: Partial<Options> = {}): Options {
   if (/^postgres(ql)?:\/\//.test(url)) {
-    // a PostgreSQL restart must not leave the pool full of dead, never-released connections (see pg-pool-guard.ts)
+    // a PostgreSQL restart must not leave the pool full of dead, never-released connections (see lib/database/pg-pool-guard.ts)
     return { driver: PostgreSqlDriver, clientUrl: url, entities, pool: { min: 0, max: 10 }, driverOptions: { onPoolCreated: releaseDeadConnections }, ...extra } as Options;
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');

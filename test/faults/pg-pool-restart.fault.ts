@@ -11,7 +11,7 @@ const RESTARTS = 3;
 /**
  * The sample app's ORM config against PostgreSQL restarts: transactions in flight lose their connection, their
  * ROLLBACK fails too, and Kysely then never gives the connection back to the pool. Without `releaseDeadConnections`
- * (sample-app/pg-pool-guard.ts) two such transactions fill a pool of two and every later query waits forever.
+ * (lib/database/pg-pool-guard.ts) two such transactions fill a pool of two and every later query waits forever.
  */
 describe('the ORM pool across PostgreSQL restarts', () => {
   let postgres: PrivatePostgres;
