@@ -22,7 +22,7 @@ export class AppModule {
         ChatterModule.forRoot({
           http: true,
           // REDIS_URL=redis://127.0.0.1:6379: the jobs run on Bull queues shared by every replica; in-process without it
-          queue: settings.redisUrl ? { redis: settings.redisUrl, prefix: settings.queuePrefix } : undefined,
+          queue: settings.redisUrl ? { redis: settings.redisUrl, prefix: settings.queuePrefix, worker: settings.queueWorker } : undefined,
           domains: [{ name: settings.domain }],
           secret: settings.secret,
           users: { currentActor: currentUser },
@@ -40,6 +40,8 @@ export class AppModule {
             mailboxes: settings.imapUrl ? [{ name: 'imap', url: settings.imapUrl, idle: !/[?&]idle=(false|0|no)(&|$)/i.test(settings.imapUrl) }] : [],
             // POST /chatter/inbound (and the chatter-mailgate pipe) with CHATTER_INBOUND_TOKEN; off without one
             relayToken: settings.inboundToken,
+            processingLeaseMs: settings.inboundLeaseMs,
+            loop: settings.inboundLoopLimit ? { limit: settings.inboundLoopLimit } : undefined,
             // an SMTP MX for support@ and sales@ on SMTP_LISTEN (default 127.0.0.1:2525; "off" for none, port 0 for any)
             smtpListen: /^(off|false|no|none)$/i.test(settings.smtpListen) ? false : settings.smtpListen,
           },

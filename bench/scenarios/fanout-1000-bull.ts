@@ -3,14 +3,15 @@
  * loopback smtp-server sink in its own process has accepted all 1,000 mails) in queue mode, on PostgreSQL: processes
  * of the compiled sample app sharing one database and a private Redis, the post made through the first one.
  * value = 2 worker processes on Bull; baseline = 1 sample-app process with the in-process runner, in the same run
- * (ratio = baseline / value: above 1 when two processes send faster than one). The 1-process Bull time is printed.
+ * (ratio = baseline / value: above 1 when two processes send faster than one). A second line compares the worker
+ * counts on Bull: value = 2 processes, baseline = 1 process, ratio = baseline / value (the growth from 1 to 2 workers).
  */
 import { SinkProcess } from '../support/sink-process.js';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from '../../test/support/database.js';
 import { freePort } from '../../test/support/free-port.js';
 import { PrivateRedis, Replica } from '../../test/support/replicas.js';
-import { median, result, type BenchScenario } from '../result.js';
+import { median, result, type BenchResult, type BenchScenario } from '../result.js';
 
 const FOLLOWERS = 1000;
 const ROUNDS = 5;
@@ -26,10 +27,18 @@ export const fanout1000Bull: BenchScenario = {
       const bull1 = await measure(sink, 1, redis.url);
       const bull2 = await measure(sink, 2, redis.url);
       const list = (ns: number[]) => ns.map((n) => n.toFixed(0)).join(', ');
-      console.log(`\n  fanout-1000-bull/postgresql: in-process (1 process) ${list(inProcess)} ms; Bull 1 process ${list(bull1)} ms; Bull 2 processes ${list(bull2)} ms`);
       const value = median(bull2);
       const baseline = median(inProcess);
-      return [{ ...result('fanout-1000-bull/postgresql', 'ms', value, baseline, ROUNDS), ratio: Math.round((baseline / value) * 1000) / 1000 }];
+      const growth = median(bull1) / value;
+      console.log(
+        `\n  fanout-1000-bull/postgresql: in-process (1 process) ${list(inProcess)} ms; Bull 1 process ${list(bull1)} ms; ` +
+          `Bull 2 processes ${list(bull2)} ms; growth 1 → 2 workers ×${growth.toFixed(2)}`,
+      );
+      const inverted = (r: BenchResult) => ({ ...r, ratio: Math.round((r.baseline / r.value) * 1000) / 1000 });
+      return [
+        inverted(result('fanout-1000-bull/postgresql', 'ms', value, baseline, ROUNDS)),
+        inverted(result('fanout-1000-bull/postgresql/1-vs-2-workers', 'ms', value, median(bull1), ROUNDS)),
+      ];
     } finally {
       await redis.stop();
       sink.stop();

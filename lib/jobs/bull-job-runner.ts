@@ -1,4 +1,4 @@
-import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
@@ -9,6 +9,9 @@ import { CHATTER_JOB_NAMES, type ChatterJobName } from './job-names.js';
 const MIN_QUEUE_LIFETIME_MS = 150;
 /** failed jobs kept per queue for the health check and operators */
 const KEEP_FAILED = 1000;
+
+/** whether this replica runs jobs (`queue.worker`, default true) */
+export const CHATTER_QUEUE_WORKER = Symbol('CHATTER_QUEUE_WORKER');
 
 /** Failed and waiting counts of one queue. */
 export interface QueueCounts {
@@ -39,8 +42,15 @@ export class BullJobRunner extends JobRunner implements BeforeApplicationShutdow
   private stopping: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly moduleRef: ModuleRef) {
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    @Optional() @Inject(CHATTER_QUEUE_WORKER) private readonly worker: boolean = true,
+  ) {
     super();
+  }
+
+  override get runsJobs(): boolean {
+    return this.worker;
   }
 
   private queue(name: string): Queue {
@@ -60,6 +70,8 @@ export class BullJobRunner extends JobRunner implements BeforeApplicationShutdow
     if (this.registered.has(name)) throw new Error(`job "${name}" is registered twice`);
     this.registered.add(name);
     const queue = this.queue(name);
+    // a replica with `worker: false` only enqueues; `drain()` still counts this name's jobs, which the others run
+    if (!this.worker) return;
     void queue.process(options.concurrency ?? 1, async (job) => handler(job.data as T)).catch((error: unknown) => {
       // process() rejects (with undefined) when the queue closes under it; anything else is worth a line
       if (!this.closing) this.logger.error(`queue ${name} stopped processing: ${message(error)}`);

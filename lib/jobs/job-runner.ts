@@ -14,6 +14,10 @@ export type JobHandler<T = unknown> = (data: T) => Promise<void>;
 export abstract class JobRunner {
   abstract register<T>(name: string, handler: JobHandler<T>, options?: { concurrency?: number }): void;
   abstract enqueue<T>(name: string, data: T, options?: JobOptions): Promise<void>;
+  /** false on a replica that only enqueues (queue mode with `worker: false`): its jobs run on the other replicas */
+  get runsJobs(): boolean {
+    return true;
+  }
   /** resolves when nothing is queued or running (tests and shutdown) */
   abstract drain(): Promise<void>;
   abstract close(): Promise<void>;

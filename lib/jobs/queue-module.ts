@@ -1,7 +1,7 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import type { QueueOptions } from 'bull';
-import { BullJobRunner } from './bull-job-runner.js';
+import { BullJobRunner, CHATTER_QUEUE_WORKER } from './bull-job-runner.js';
 import { CHATTER_JOB_NAMES } from './job-names.js';
 import { JobRunner } from './job-runner.js';
 
@@ -11,6 +11,8 @@ export interface ChatterQueueOptions {
   redis: string | NonNullable<Exclude<QueueOptions['redis'], string>>;
   /** Redis key prefix of the chatter's queues; default `chatter` (replicas of one app share it) */
   prefix?: string;
+  /** false: this replica enqueues jobs but runs none (a web or ingress-only replica; the others run them); default true */
+  worker?: boolean;
 }
 
 /** the Bull config key the chatter's queues use, so a host's own `BullModule.forRoot()` stays its own */
@@ -26,6 +28,6 @@ export function queueModeParts(queue: ChatterQueueOptions): { imports: DynamicMo
       BullModule.registerQueue(...CHATTER_JOB_NAMES.map((name) => ({ name, configKey: CONFIG_KEY }))),
     ],
     // replaces the in-process runner of the module's static providers (a later provider of a token wins)
-    providers: [{ provide: JobRunner, useClass: BullJobRunner }],
+    providers: [{ provide: JobRunner, useClass: BullJobRunner }, { provide: CHATTER_QUEUE_WORKER, useValue: queue.worker ?? true }],
   };
 }
