@@ -65,9 +65,9 @@ async function readBody(req: Request, max: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** a header field in the first line (after an mbox postmark or blank lines) */
+/** a header field in the first line (after an mbox postmark, a byte-order mark, or blank or all-space lines) */
 export function looksLikeMail(raw: Buffer): boolean {
   if (raw.length === 0) return false;
-  const head = normalizeRaw(raw.subarray(0, 8192)).toString('latin1');
+  const head = normalizeRaw(raw.subarray(0, 8192)).toString('latin1').replace(/^(?:\xEF\xBB\xBF)?(?:[ \t]*\r?\n)*/, '');
   return /^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(head);
 }
