@@ -65,6 +65,13 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
     this.jobs.register<ProcessJob>(INBOUND_PROCESS_JOB, async (job) => {
       await this.processor.processMany(this.scheduled.take(job));
     });
+    this.processor.retryLater = (ids, delayMs) => {
+      if (!this.config.autoProcess) return; // processing is the host's to start
+      this.jobs.enqueue<ProcessJob>(INBOUND_PROCESS_JOB, { ids }, { key: `later:${ids[0]}:${Date.now()}`, delayMs }).catch((error: Error) => {
+        // they are committed as waiting: the inbound sweep schedules them again
+        this.logger.error(`could not schedule inbound mails ${ids.join(', ')} again: ${error.message}`);
+      });
+    };
     if (this.config.autoProcess) await this.resumePending();
     this.purgeTimer = setInterval(() => this.purge().catch((e: Error) => this.logger.warn(`purge failed: ${e.message}`)), PURGE_INTERVAL_MS);
     this.purgeTimer.unref();

@@ -3,7 +3,7 @@ import { DeadlockException, FlushMode, LockWaitTimeoutException, MikroORM, Uniqu
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { AliasResolver } from '../router/alias-resolver.js';
-import { RoutingLookups } from '../router/routing-lookups.js';
+import { MAX_REFERENCES, RoutingLookups } from '../router/routing-lookups.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
 import { ThreadFollowers } from '../outbound/thread-followers.js';
 import { ChatterEvents } from '../thread/events.js';
@@ -19,6 +19,13 @@ import { InboundParser } from './inbound-parser.js';
 const RESULT_FIELDS = [
   'id', 'status', 'decision', 'reason', 'error', 'processedAt', 'sender', 'subject', 'autoReply', 'resModel', 'resId', 'postedMessageId', 'answeredAt',
 ] as const;
+
+/**
+ * A reply whose parent mail is in the ledger but still being processed (by another worker: the two came in together)
+ * waits for it, this long each time, at most this many claims; then it is routed as it stands.
+ */
+const PARENT_WAIT_MS = 1_000;
+const PARENT_WAITS = 10;
 
 interface ClaimedMail {
   row: InboundEmail;
@@ -51,6 +58,9 @@ export class InboundProcessor {
     private readonly outbox: OutboxSender,
   ) {}
 
+  /** how rows that wait are scheduled again (the gateway sets it: it owns the scheduling) */
+  retryLater: (ids: number[], delayMs: number) => void = () => undefined;
+
   /** processes row `id` if it is waiting (or its claim expired); returns the row as it ends, null if there is none */
   async process(id: number): Promise<InboundEmail | null> {
     await this.processMany([id]);
@@ -73,8 +83,36 @@ export class InboundProcessor {
         if (mail instanceof Error) await this.fail(rows[i + j].id, mail);
         else batch.push({ row: rows[i + j], mail });
       }
-      if (batch.length) await this.runBatch(batch);
+      const waiting = await this.parentsInFlight(batch);
+      if (waiting.size) await this.wait([...waiting]);
+      const ready = batch.filter((item) => !waiting.has(item.row.id));
+      if (ready.length) await this.runBatch(ready);
     }
+  }
+
+  /**
+   * The mails of `batch` that answer a mail received before them and not processed yet, outside this batch: routed
+   * now, they would miss their thread (another worker is about to create it) and open a new record instead.
+   */
+  private async parentsInFlight(batch: ClaimedMail[]): Promise<Set<number>> {
+    const patient = batch.filter(({ row, mail }) => row.attempts < PARENT_WAITS && (mail.inReplyTo.length || mail.references.length));
+    if (!patient.length) return new Set();
+    const refs = (mail: InboundMail) => [...mail.inReplyTo, ...mail.references.slice(-MAX_REFERENCES)];
+    const rows = await this.orm.em.fork().find(
+      InboundEmail,
+      { messageId: { $in: [...new Set(patient.flatMap(({ mail }) => refs(mail)))] }, status: { $in: ['received', 'processing'] }, id: { $nin: batch.map((b) => b.row.id) } },
+      { fields: ['id', 'messageId'], disableIdentityMap: true },
+    );
+    const earliest = new Map<string, number>();
+    for (const r of rows) earliest.set(r.messageId, Math.min(r.id, earliest.get(r.messageId) ?? Infinity));
+    return new Set(patient.filter(({ row, mail }) => refs(mail).some((id) => (earliest.get(id) ?? Infinity) < row.id)).map(({ row }) => row.id));
+  }
+
+  /** gives the rows back to the ledger and schedules them again a little later */
+  private async wait(ids: number[]): Promise<void> {
+    await this.orm.em.fork().nativeUpdate(InboundEmail, { id: { $in: ids }, status: 'processing' }, { status: 'received', claimedAt: null });
+    this.logger.log(`inbound mail(s) ${ids.join(', ')}: waiting for the mail they answer, still being processed`);
+    this.retryLater(ids, PARENT_WAIT_MS);
   }
 
   private async claim(ids: number[]): Promise<InboundEmail[]> {
