@@ -63,7 +63,12 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationBootstrap(): Promise<void> {
     this.jobs.register<ProcessJob>(INBOUND_PROCESS_JOB, async (job) => {
-      await this.processor.processMany(this.scheduled.take(job));
+      const ids = this.scheduled.take(job);
+      // and fresh rows nobody took yet: mails another replica received (one per SMTP session, say) are processed in
+      // batches too, whoever runs the job (the claim makes sure each row is processed once)
+      const room = this.scheduled.jobSize - ids.length;
+      if (room > 0) ids.push(...(await this.processor.freshRows(room, ids)));
+      await this.processor.processMany(ids);
     });
     this.processor.retryLater = (ids, delayMs) => {
       if (!this.config.autoProcess) return; // processing is the host's to start

@@ -61,6 +61,16 @@ export class InboundProcessor {
   /** how rows that wait are scheduled again (the gateway sets it: it owns the scheduling) */
   retryLater: (ids: number[], delayMs: number) => void = () => undefined;
 
+  /** up to `limit` rows waiting for their first processing, oldest first, other than `except` */
+  async freshRows(limit: number, except: number[]): Promise<number[]> {
+    const rows = await this.orm.em.fork().find(
+      InboundEmail,
+      { status: 'received', attempts: 0, ...(except.length ? { id: { $nin: except } } : {}) },
+      { fields: ['id'], orderBy: { id: 'asc' }, limit, disableIdentityMap: true },
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** processes row `id` if it is waiting (or its claim expired); returns the row as it ends, null if there is none */
   async process(id: number): Promise<InboundEmail | null> {
     await this.processMany([id]);

@@ -28,6 +28,11 @@ export class InboundSchedule {
     private readonly batchSize: number,
   ) {}
 
+  /** rows per job */
+  get jobSize(): number {
+    return this.batchSize * BATCHES_PER_JOB;
+  }
+
   schedule(ids: number[]): void {
     if (ids.length === 0) return;
     if (this.unscheduled.length === 0) queueMicrotask(() => void this.enqueue());
