@@ -187,9 +187,9 @@ describe('three replicas fetching one IMAP mailbox under faults', () => {
     const alive = replicas.filter((r) => r !== holder);
 
     // 5. another replica takes the mailbox over once the dead holder's lock expires — and once Bull sees the dead
-    //    replica's fetch job as stalled (lockDuration + stalledInterval, 30 s each by default): until then that job's
-    //    key (the mailbox name) makes every replica's tick and IDLE signal a no-op. About 55 s here; with the default
-    //    2-minute mailbox lock, the lock is the longer wait.
+    //    replica's fetch job as stalled (the chatter's queues: 15 s lock + 5 s check): until then that job's key (the
+    //    mailbox name) makes every replica's tick and IDLE signal a no-op. About 20 s here; with the default 2-minute
+    //    mailbox lock, the lock is the longer wait.
     const takeover = await until(async () => {
       const { rows } = await sql.query(`select lease_owner from chatter_mailbox_state where name = 'imap'`);
       const pid = Number(/:(\d+):[0-9a-f]+$/.exec(rows[0]?.lease_owner ?? '')?.[1]);
