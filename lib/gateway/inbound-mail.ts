@@ -1,6 +1,6 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { isValidEmail, normalizeEmail } from '../thread/email-address.js';
-import { htmlToPreview, sanitizeBody } from '../thread/html.js';
+import { fitBody, htmlToPreview, sanitizeBody } from '../thread/html.js';
 import type { AttachmentInput } from '../thread/thread.service.js';
 import { detectAutoReply } from './auto-reply.js';
 import { detectBounce, isDaemon, type BounceReport } from './bounce-detector.js';
@@ -56,6 +56,8 @@ export interface ParseContext {
   envelope: string[];
   bounceAddresses: { local: string; domain: string }[];
   messageId: string;
+  /** the largest message body: a longer one is cut (off the main thread) */
+  maxBodyBytes?: number;
 }
 
 const ENVELOPE_HEADERS = ['delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to', 'resent-to', 'resent-cc', 'x-rcpt-to'];
@@ -94,7 +96,8 @@ export async function parseInboundData(raw: Buffer, ctx: ParseContext): Promise<
     subject,
     returnPathEmpty: nullReturnPath,
   });
-  const { body, trimmed } = content(parsed, input);
+  const { body: whole, trimmed } = content(parsed, input);
+  const body = ctx.maxBodyBytes ? fitBody(whole, ctx.maxBodyBytes) : whole;
   return {
     messageId: messageIdOf(parsed.messageId) ?? ctx.messageId,
     sender,

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ChatterConfig } from '../chatter.config.js';
 import { InboundConfig } from './inbound-config.js';
 import type { InboundMail, ParseContext } from './inbound-mail.js';
 import { ParsePool } from './parse-pool.js';
@@ -21,12 +22,15 @@ export class InboundParser implements OnApplicationShutdown {
   private readonly kept = new Map<number, { parsing: Promise<InboundMail>; bytes: number }>();
   private keptBytes = 0;
 
-  constructor(config: InboundConfig) {
+  private readonly maxBodyBytes: number;
+
+  constructor(config: InboundConfig, chatter: ChatterConfig) {
     this.pool = new ParsePool(config.parseWorkers, (message) => this.logger.warn(message));
+    this.maxBodyBytes = chatter.maxBodyBytes;
   }
 
   parse(raw: Buffer, ctx: ParseContext): Promise<InboundMail> {
-    return this.pool.parse(raw, ctx);
+    return this.pool.parse(raw, { maxBodyBytes: this.maxBodyBytes, ...ctx });
   }
 
   /** keeps the parse of ledger row `id`'s raw bytes (`bytes` long), for `take` */

@@ -9,7 +9,7 @@ import type { InboundMail } from '../gateway/inbound-mail.js';
 import { ModelRegistry, type ChatterModel, type ThreadRef } from '../model-registry.js';
 import { runAsActor } from '../thread/actor.js';
 import { FollowerService } from '../thread/follower.service.js';
-import { htmlToPreview, textToHtml } from '../thread/html.js';
+import { fitBody, textToHtml } from '../thread/html.js';
 import { generateMessageId } from '../thread/message-id.js';
 import { PartnerService } from '../thread/partner.service.js';
 import { ThreadService } from '../thread/thread.service.js';
@@ -124,9 +124,8 @@ export class MailDelivery {
   /** an empty mail still says something; an oversized one is cut to the configured body limit */
   private fit(mail: InboundMail): string {
     const body = mail.body || (mail.attachments.length ? '' : textToHtml(mail.subject ? `(no text) ${mail.subject}` : '(empty message)'));
-    if (Buffer.byteLength(body) <= this.chatter.maxBodyBytes) return body;
-    const text = htmlToPreview(body, Math.floor(this.chatter.maxBodyBytes / 4));
-    return textToHtml(`${text}\n\n[message truncated: the full mail is kept in the inbound ledger]`);
+    // the parse workers fitted the body already (it is only checked here)
+    return fitBody(body, this.chatter.maxBodyBytes);
   }
 }
 

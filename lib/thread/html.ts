@@ -45,6 +45,16 @@ export function textToHtml(text: string): string {
     .join('');
 }
 
+/**
+ * `body` if it fits in `maxBytes`; else its text, cut to a quarter of that (UTF-8 takes up to 4 bytes a character),
+ * with a note: a message never outgrows the configured limit, and the mail itself stays in the inbound ledger.
+ */
+export function fitBody(body: string, maxBytes: number): string {
+  if (Buffer.byteLength(body) <= maxBytes) return body;
+  const text = htmlToPreview(body, Math.floor(maxBytes / 4));
+  return textToHtml(`${text}\n\n[message truncated: the full mail is kept in the inbound ledger]`);
+}
+
 /** A plain-text excerpt of an HTML body, for lists and notification subjects. */
 export function htmlToPreview(html: string, max = 200): string {
   // the first few KB of a long body usually hold its excerpt: the whole body is read only when they do not
