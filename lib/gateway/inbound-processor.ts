@@ -176,7 +176,7 @@ export class InboundProcessor {
 
   /**
    * One transaction for the batch; if a mail throws, again without it; if the batch fails otherwise, mail by mail.
-   * A deadlock or lock timeout says nothing about the mails (two batches touched the same rows in another order):
+   * A deadlock, lock timeout or unique violation says nothing about the mails (another batch wrote the same rows):
    * the same batch runs again, a few times, before any mail is blamed.
    */
   private async runBatch(batch: ClaimedMail[], attempt = 0): Promise<void> {
@@ -227,8 +227,9 @@ export class InboundProcessor {
       } else if (batch.length > 1) {
         this.logger.warn(`an inbound batch of ${batch.length} mails failed (${error.message}); processing them one by one`);
         for (const item of batch) await this.runBatch([item]);
-      } else if (error instanceof UniqueConstraintViolationException) {
-        // another worker posted the same Message-ID between our check and our commit
+      } else if (error instanceof UniqueConstraintViolationException && /chatter_message[._"]+message_id/.test(error.message)) {
+        // another worker posted the same Message-ID between our check and our commit (any other conflict fails the
+        // mail below, for `reprocess`)
         await this.finish(batch[0].row.id, { status: 'ignored', decision: 'duplicate', reason: 'duplicate: the same Message-ID was posted concurrently', error: null });
       } else {
         await this.finish(batch[0].row.id, this.failure(batch[0].row.id, error));
@@ -338,7 +339,11 @@ function joinTransaction(tx: EntityManager, flushMode?: FlushMode): EntityManage
 
 const TRANSIENT_RETRIES = 4;
 
-/** errors that a later run of the same transaction is expected to get past */
+/**
+ * errors that a later run of the same transaction is expected to get past: two batches (two workers) touched the same
+ * rows in another order, or both wrote the same new row (a partner for one new sender, a Message-ID) — run again,
+ * the batch finds the other's committed row and routes accordingly
+ */
 function isTransient(error: Error): boolean {
-  return error instanceof DeadlockException || error instanceof LockWaitTimeoutException;
+  return error instanceof DeadlockException || error instanceof LockWaitTimeoutException || error instanceof UniqueConstraintViolationException;
 }
