@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { freePort } from '../support/free-port.js';
 import { PrivateRedis, Replica, until } from '../support/replicas.js';
+import { address, countAtSink, inFlightAtKill } from './support/sink-accounting.js';
 
 const TICKETS = 6;
 const FOLLOWERS = 5;
@@ -179,11 +180,7 @@ describe('three replicas fetching one IMAP mailbox under faults', () => {
     // mails still `sending` a second after the kill that the sink already has: the dead replica's half-sent relays
     // (and a live sender's not yet recorded ones), counted as the outbound test does: the only ones allowed twice
     await new Promise((r) => setTimeout(r, 1_000));
-    const leftSending = (await sql.query(
-      `select m.message_id as mid, o.email_to as rcpt from chatter_outgoing_mail o join chatter_message m on m.id = o.message_id where o.state = 'sending'`,
-    )).rows as { mid: string; rcpt: string }[];
-    const atTheSink = new Set(sink.mails.flatMap((m) => m.rcptTo.map((r) => `${m.messageId}|${r.toLowerCase()}`)));
-    const window = new Set(leftSending.map((r) => `${r.mid}|${address(r.rcpt)}`).filter((key) => atTheSink.has(key)));
+    const window = await inFlightAtKill(sql, sink);
     const alive = replicas.filter((r) => r !== holder);
 
     // 5. another replica takes the mailbox over once the dead holder's lock expires — and once Bull sees the dead
@@ -258,26 +255,9 @@ describe('three replicas fetching one IMAP mailbox under faults', () => {
     }).map((r) => `${r.messageId} → ${(relayed.get(r.messageId) ?? []).join(', ')}`);
 
     // the sink, counted by Message-ID + recipient against the outbox (as the outbound fault test does)
-    const outbox = (await sql.query(
-      `select m.message_id as mid, o.email_to as rcpt, o.state from chatter_outgoing_mail o join chatter_message m on m.id = o.message_id`,
-    )).rows as { mid: string; rcpt: string; state: string }[];
-    const want = new Map<string, number>();
-    for (const row of outbox) want.set(`${row.mid}|${address(row.rcpt)}`, 0);
-    const unexpectedMails: string[] = [];
-    for (const mail of sink.mails) {
-      for (const rcpt of mail.rcptTo) {
-        const key = `${mail.messageId}|${rcpt.toLowerCase()}`;
-        if (want.has(key)) want.set(key, want.get(key)! + 1);
-        else unexpectedMails.push(key);
-      }
-    }
-    const extra = (pick: (key: string) => boolean) => [...want].filter(([key]) => pick(key)).reduce((sum, [, n]) => sum + Math.max(0, n - 1), 0);
     // SMTP has no two-phase commit: a mail accepted by the sink in the instant before the SIGKILL, not yet committed
     // as sent, is sent again when its claim expires; nothing else may arrive twice
-    const killedWindow = extra((key) => window.has(key));
-    const sentTwice = extra((key) => !window.has(key));
-    const notSent = [...want.values()].filter((n) => n === 0).length;
-    const failedSends = outbox.filter((r) => r.state === 'exception').length;
+    const { expected, duplicates: sentTwice, killedWindow, lost: notSent, failed: failedSends, unexpected: unexpectedMails } = await countAtSink(sql, sink, window);
 
     // the sweeps' work, from the replicas' logs: outbox claims and inbound claims taken back
     const tally = (pattern: RegExp) => replicas.flatMap((r) => r.log).reduce((sum, line) => sum + Number(pattern.exec(line)?.[1] ?? 0), 0);
@@ -287,7 +267,7 @@ describe('three replicas fetching one IMAP mailbox under faults', () => {
       `[faults] SIGKILL replica ${holder.name} (holding the mailbox lock) with ${inLedgerAtKill}/${appended.length} mails in the ledger and ${seenAtKill} \\Seen; ` +
         `replica ${takeover.name} took the mailbox over ${(takeoverMs / 1000).toFixed(1)} s after the mails landed; Redis killed and restarted empty; settled after ${(settledMs / 1000).toFixed(1)} s (${((Date.now() - started) / 1000).toFixed(0)} s in all)\n` +
         `[faults] inbound: appended ${appended.length} (${replies.length} replies, ${newMails.length} new), in ledger ${rowsOf.size}, delivered ${delivered}, duplicates ${doubled.length}, lost ${lost.length}, stuck ${stuck}, unseen ${unseen}, misthreaded ${misthreaded.length}, bad new tickets ${badNewTickets.length}\n` +
-        `[faults] relayed notifications: expected ${want.size} mails, duplicates ${sentTwice + killedWindow} (${killedWindow} of the ${window.size} in flight at the SIGKILL), lost ${notSent}, failed ${failedSends}, unexpected ${unexpectedMails.length}, wrong recipients ${badRelays.length}\n` +
+        `[faults] relayed notifications: expected ${expected} mails, duplicates ${sentTwice + killedWindow} (${killedWindow} of the ${window.size} in flight at the SIGKILL), lost ${notSent}, failed ${failedSends}, unexpected ${unexpectedMails.length}, wrong recipients ${badRelays.length}\n` +
         `[faults] sweeps: ${releasedSends} outgoing mail claim(s) taken back, ${resumedInbound} inbound mail(s) rescheduled`,
     );
     expect({ lost, doubled, unexpectedRows, notDelivered, misthreaded, badNewTickets, badRelays }).toEqual({
@@ -298,7 +278,3 @@ describe('three replicas fetching one IMAP mailbox under faults', () => {
     expect({ stuck, unseen, sentTwice, notSent, failedSends, unexpected: unexpectedMails.length }).toEqual({ stuck: 0, unseen: 0, sentTwice: 0, notSent: 0, failedSends: 0, unexpected: 0 });
   });
 });
-
-function address(formatted: string): string {
-  return (/<([^>]+)>\s*$/.exec(formatted)?.[1] ?? formatted).trim().toLowerCase();
-}

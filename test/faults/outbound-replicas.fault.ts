@@ -5,6 +5,7 @@ import { SmtpSink } from '../outbound/support/smtp-sink.js';
 import { freePort } from '../support/free-port.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 import { PrivateRedis, Replica, until } from '../support/replicas.js';
+import { countAtSink, inFlightAtKill } from './support/sink-accounting.js';
 
 const FOLLOWERS = 60; // above the sample app's inline limit (50): every post fans out through the queue
 const TICKETS = 4;
@@ -130,11 +131,7 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
     // what b left behind: mails the sink accepted whose row is still `sending` a second later (a live replica
     // commits within milliseconds). SMTP has no two-phase commit: these, and only these, may be sent twice.
     await new Promise((r) => setTimeout(r, 1_000));
-    const leftSending = (await sql.query(
-      `select m.message_id as mid, o.email_to as rcpt from chatter_outgoing_mail o join chatter_message m on m.id = o.message_id where o.state = 'sending'`,
-    )).rows as { mid: string; rcpt: string }[];
-    const atTheSink = new Set(sink.mails.flatMap((m) => m.rcptTo.map((r) => `${m.messageId}|${r.toLowerCase()}`)));
-    const window = new Set(leftSending.map((r) => `${r.mid}|${address(r.rcpt)}`).filter((key) => atTheSink.has(key)));
+    const window = await inFlightAtKill(sql, sink);
     faults.push(`SIGKILL replica b after it delivered ${deliveredByB}/${INLINE_FOLLOWERS} of its own fan-out (${sending} mails claimed right after)`);
     const alive = [a, c];
 
@@ -193,35 +190,17 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
     // a few more sweeps: anything sent twice would show now
     await new Promise((r) => setTimeout(r, 1_500));
 
-    const expected = (await sql.query(
-      `select m.message_id as mid, o.email_to as rcpt, o.state from chatter_outgoing_mail o join chatter_message m on m.id = o.message_id`,
-    )).rows as { mid: string; rcpt: string; state: string }[];
-    const want = new Map<string, number>();
-    for (const row of expected) want.set(`${row.mid}|${address(row.rcpt)}`, 0);
-    const unexpected: string[] = [];
-    for (const mail of sink.mails) {
-      for (const rcpt of mail.rcptTo) {
-        const key = `${mail.messageId}|${rcpt.toLowerCase()}`;
-        if (want.has(key)) want.set(key, want.get(key)! + 1);
-        else unexpected.push(key);
-      }
-    }
-    const lost = [...want.values()].filter((n) => n === 0).length;
-    const extra = (pick: (key: string) => boolean) => [...want].filter(([key]) => pick(key)).reduce((sum, [, n]) => sum + Math.max(0, n - 1), 0);
     // SMTP has no two-phase commit: a mail the server accepted in the milliseconds before the SIGKILL, not yet
     // committed as sent, is sent again when its claim expires. Group commit bounds that to the mails in flight.
-    const killedWindow = extra((key) => window.has(key));
-    const duplicates = extra((key) => !window.has(key));
-    const sent = [...want.values()].filter((n) => n > 0).length;
-    const failed = expected.filter((r) => r.state === 'exception').length;
+    const { expected, sent, lost, duplicates, killedWindow, failed, unexpected } = await countAtSink(sql, sink, window);
     const stuck = await count(`select count(*) n from chatter_outgoing_mail where state = 'sending' and claimed_at < now() - interval '${CLAIM_TIMEOUT_MS} milliseconds'`);
     console.log(
-      `[faults] ${faults.join('; ')}\n[faults] expected ${want.size} mails (${posts} posts): ` +
+      `[faults] ${faults.join('; ')}\n[faults] expected ${expected} mails (${posts} posts): ` +
         `sent ${sent}, duplicates ${duplicates + killedWindow} (${killedWindow} of the ${window.size} mails the sink accepted from b in the instant before the SIGKILL), lost ${lost}, failed ${failed}, unexpected ${unexpected.length}, stuck sending ${stuck}`,
     );
 
     // a post refused with a 500 may still have committed (the client's retry is then a second message)
-    expect(want.size).toBeGreaterThanOrEqual(expectedMails);
+    expect(expected).toBeGreaterThanOrEqual(expectedMails);
     expect(killedWindow).toBeLessThanOrEqual(window.size);
     // no fault crashed a replica: a dead one would only show as posts moved to the others
     expectRunning(...replicas);
@@ -233,8 +212,4 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
 function expectRunning(...replicas: Replica[]): void {
   const dead = replicas.filter((r) => !r.running);
   expect(dead.map((r) => `replica ${r.name} exited:\n${r.log.slice(-40).join('\n')}`)).toEqual([]);
-}
-
-function address(formatted: string): string {
-  return (/<([^>]+)>\s*$/.exec(formatted)?.[1] ?? formatted).trim().toLowerCase();
 }
