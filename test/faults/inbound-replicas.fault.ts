@@ -5,8 +5,7 @@ import { rawMail } from '../ingress-imap/imap-app.js';
 import { SmtpSink } from '../outbound/support/smtp-sink.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
-import { freePort } from '../support/free-port.js';
-import { PrivateRedis, Replica, until } from '../support/replicas.js';
+import { PrivateRedis, Replica, startReplicas, until } from '../support/replicas.js';
 import { address, countAtSink, inFlightAtKill } from './support/sink-accounting.js';
 
 const TICKETS = 6;
@@ -72,10 +71,7 @@ describe('three replicas fetching one IMAP mailbox under faults', () => {
       CHATTER_OUTBOX_SWEEP_MS: '500',
       CHATTER_OUTBOX_RETRY_MS: '500',
     };
-    replicas = await Promise.all(['a', 'b', 'c'].map(async (name) => new Replica(name, await freePort(), env)));
-    // the first one creates the schema; the others start on it together
-    await replicas[0].start();
-    await Promise.all(replicas.slice(1).map((r) => r.start()));
+    replicas = await startReplicas(['a', 'b', 'c'], env);
     sql = new pg.Client({ connectionString: db.url });
     await sql.connect();
   }, 120_000);

@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmtpSink } from '../outbound/support/smtp-sink.js';
-import { freePort } from '../support/free-port.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
-import { PrivateRedis, Replica, until } from '../support/replicas.js';
+import { PrivateRedis, Replica, startReplicas, until } from '../support/replicas.js';
 import { countAtSink, inFlightAtKill } from './support/sink-accounting.js';
 
 const FOLLOWERS = 60; // above the sample app's inline limit (50): every post fans out through the queue
@@ -59,10 +58,7 @@ describe('three replicas on PostgreSQL + Redis under faults', () => {
       CHATTER_OUTBOX_SWEEP_MS: '500',
       CHATTER_OUTBOX_RETRY_MS: String(RETRY_MS),
     };
-    replicas = await Promise.all(['a', 'b', 'c'].map(async (name) => new Replica(name, await freePort(), env)));
-    // the first one creates the schema; the others start on it together
-    await replicas[0].start();
-    await Promise.all(replicas.slice(1).map((r) => r.start()));
+    replicas = await startReplicas(['a', 'b', 'c'], env);
     sql = new pg.Pool({ connectionString: postgres.url, max: 2 });
     sql.on('error', () => undefined); // an idle connection ended by the restart; the pool opens a new one
   }, 120_000);

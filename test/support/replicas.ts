@@ -132,3 +132,14 @@ export function listening(port: number): Promise<boolean> {
     socket.once('error', () => resolve(false));
   });
 }
+
+/**
+ * Replicas `names` of the sample app on free ports with one environment, started: the first alone (it creates the
+ * schema), then the others together on it.
+ */
+export async function startReplicas(names: string[], env: Record<string, string>): Promise<Replica[]> {
+  const replicas = await Promise.all(names.map(async (name) => new Replica(name, await freePort(), env)));
+  await replicas[0].start();
+  await Promise.all(replicas.slice(1).map((r) => r.start()));
+  return replicas;
+}
