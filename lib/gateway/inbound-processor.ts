@@ -251,9 +251,10 @@ export class InboundProcessor {
   private rememberPlanned(lookups: RoutingLookups, { row, mail, decision, targets }: PlannedMail): void {
     lookups.rememberInbound({ id: row.id, messageId: row.messageId, mailbox: row.mailbox, sourceKind: row.sourceKind, status: decision.status });
     if (decision.status !== 'delivered' || !targets.length) return;
+    // a new record has no id yet: the delivery counts for its model now, and moves to the record once written
     const first = targets[0].target;
-    const thread = first.kind === 'thread' ? first.ref : first.forcedThread;
-    lookups.rememberDelivery(mail.sender, thread?.model ?? (first as { model: string }).model, thread?.id ?? null, decision.rule, row.receivedAt);
+    const where = first.kind === 'thread' ? first.ref : (first.forcedThread ?? { model: first.model, id: null });
+    lookups.rememberDelivery(mail.sender, where.model, where.id, decision.rule, row.receivedAt);
   }
 
   /**
