@@ -97,7 +97,7 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
     // parsing starts while the row commits; processing takes the result instead of reading the bytes back (big mails
     // are read back: a burst of them would hold their bytes twice); not on a replica whose jobs run elsewhere
     const parsing = this.config.autoProcess && this.jobs.runsJobs && raw.length <= EARLY_PARSE_MAX_BYTES
-      ? this.parser.parse(raw, { envelope: recipients ?? [], bounceAddresses: this.config.bounceAddresses, messageId })
+      ? this.parser.parseAhead(raw, { envelope: recipients ?? [], bounceAddresses: this.config.bounceAddresses, messageId })
       : undefined;
     parsing?.catch(() => undefined); // a parse error is the processing's to report
     const entry = await this.ledger.write({

@@ -29,8 +29,14 @@ export class InboundParser implements OnApplicationShutdown {
     this.maxBodyBytes = chatter.maxBodyBytes;
   }
 
+  /** a parse processing waits for */
   parse(raw: Buffer, ctx: ParseContext): Promise<InboundMail> {
     return this.pool.parse(raw, { maxBodyBytes: this.maxBodyBytes, ...ctx });
+  }
+
+  /** a parse started before anything waits for it (at receive time, for `keep`): it yields to `parse`'s */
+  parseAhead(raw: Buffer, ctx: ParseContext): Promise<InboundMail> {
+    return this.pool.parse(raw, { maxBodyBytes: this.maxBodyBytes, ...ctx }, { ahead: true });
   }
 
   /** keeps the parse of ledger row `id`'s raw bytes (`bytes` long), for `take` */

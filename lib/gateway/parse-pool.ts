@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { inboundMail, parseInbound, type InboundMail, type InboundMailData, type ParseContext } from './inbound-mail.js';
+import type { ParseRequest } from './parse-worker.js';
 
 interface Pending {
   raw: Buffer;
@@ -38,7 +39,11 @@ export class ParsePool {
     private readonly onWarning: (message: string) => void = () => undefined,
   ) {}
 
-  parse(raw: Buffer, ctx: ParseContext): Promise<InboundMail> {
+  /**
+   * `ahead`: nothing waits for this parse yet (a mail parsed when it is received, for processing later): a worker
+   * takes it after every parse that something waits for.
+   */
+  parse(raw: Buffer, ctx: ParseContext, options: { ahead?: boolean } = {}): Promise<InboundMail> {
     if (this.inline || this.closed || this.size < 1) return parseInbound(raw, ctx);
     let target: PoolWorker;
     try {
@@ -53,7 +58,7 @@ export class ParsePool {
       target.pending.set(id, { raw, ctx, resolve, reject });
       // a copy, handed over without another: the caller keeps its buffer (pooled Buffers must never be transferred)
       const copy = new Uint8Array(raw);
-      target.worker.postMessage({ id, raw: copy, ctx }, [copy.buffer]);
+      target.worker.postMessage({ id, raw: copy, ctx, ahead: options.ahead } satisfies ParseRequest, [copy.buffer]);
     });
     this.inFlight.add(parsing);
     const settled = () => this.inFlight.delete(parsing);

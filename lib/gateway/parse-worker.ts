@@ -1,6 +1,10 @@
 /**
  * A parse worker (see ParsePool): parses raw mails off the main thread and answers with plain data. Imports only
  * the parsing code — no Nest, no ORM.
+ *
+ * One mail at a time, from two lanes: mails processing waits for go before mails parsed ahead (at receive time,
+ * for later). A burst of received mails queues hundreds ahead; a mail whose raw bytes processing had to read back
+ * (too big to be parsed ahead) must not wait behind them all.
  */
 import { parentPort } from 'node:worker_threads';
 import { parseInboundData, type ParseContext } from './inbound-mail.js';
@@ -9,23 +13,45 @@ export interface ParseRequest {
   id: number;
   raw: Uint8Array;
   ctx: ParseContext;
+  /** parsed ahead of need: yields to every request without it */
+  ahead?: boolean;
 }
+
+const waiting: ParseRequest[] = [];
+const ahead: ParseRequest[] = [];
+let busy = false;
 
 parentPort?.postMessage({ ready: true });
 parentPort?.on('message', (request: ParseRequest) => {
-  const raw = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);
-  parseInboundData(raw, request.ctx).then(
-    (data) => {
-      // attachment bytes move to the main thread instead of being copied (each into a buffer of its own first:
-      // mailparser's may share a pooled one)
-      const moved: ArrayBuffer[] = [];
-      for (const a of data.attachments) {
-        const own = new Uint8Array(a.content);
-        a.content = own as Buffer;
-        moved.push(own.buffer);
-      }
-      parentPort!.postMessage({ id: request.id, data }, moved);
-    },
-    (error: Error) => parentPort!.postMessage({ id: request.id, error: { message: String(error?.message ?? error), stack: error?.stack } }),
-  );
+  (request.ahead ? ahead : waiting).push(request);
+  if (!busy) void next();
 });
+
+async function next(): Promise<void> {
+  busy = true;
+  for (let request = take(); request; request = take()) await answer(request);
+  busy = false;
+}
+
+function take(): ParseRequest | undefined {
+  return waiting.shift() ?? ahead.shift();
+}
+
+async function answer(request: ParseRequest): Promise<void> {
+  const raw = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);
+  try {
+    const data = await parseInboundData(raw, request.ctx);
+    // attachment bytes move to the main thread instead of being copied (each into a buffer of its own first:
+    // mailparser's may share a pooled one)
+    const moved: ArrayBuffer[] = [];
+    for (const a of data.attachments) {
+      const own = new Uint8Array(a.content);
+      a.content = own as Buffer;
+      moved.push(own.buffer);
+    }
+    parentPort!.postMessage({ id: request.id, data }, moved);
+  } catch (error) {
+    const e = error as Error;
+    parentPort!.postMessage({ id: request.id, error: { message: String(e?.message ?? e), stack: e?.stack } });
+  }
+}

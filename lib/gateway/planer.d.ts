@@ -15,3 +15,16 @@ declare module 'planer' {
   };
   export default planer;
 }
+
+// its regular expressions, for the line marker in quote-lines.ts
+declare module 'planer/lib/regexes.js' {
+  const regexes: {
+    SPLITTER_PATTERNS: RegExp[];
+    QUOT_PATTERN: RegExp;
+    FWD: RegExp;
+    LINK: RegExp;
+    NORMALIZED_LINK: RegExp;
+    ON_DATE_SMB_WROTE: RegExp;
+  };
+  export default regexes;
+}

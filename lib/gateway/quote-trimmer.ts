@@ -1,6 +1,7 @@
 import planer, { type PlanerReturnFlags } from 'planer';
 import { textToHtml } from '../thread/html.js';
 import { htmlLines } from './html-lines.js';
+import { extractReply, markLines } from './quote-lines.js';
 
 /** A reply body split in two: what the sender wrote, and the quoted history (kept, shown folded). */
 export interface TrimmedBody {
@@ -83,7 +84,7 @@ function lineQuoteStart(html: string): number {
   const texts = lines.map((l) => l.text);
   if (lines.length < 2 || lines.length > 1000 || texts.reduce((n, t) => n + t.length, 0) > MAX_TRIM_CHARS) return -1;
   const flags: PlanerReturnFlags = {};
-  planer.processMarkedLines(texts, planer.markMessageLines(texts), flags);
+  planer.processMarkedLines(texts, markLines(texts), flags);
   // htmlLines has no empty lines, so a cut that ends before the last line has text after it
   if (!flags.wereLinesDeleted || !flags.firstLine || flags.lastLine !== lines.length) return -1;
   // talon takes one "From:"/"Date:" line for a quote header; in HTML that is also a feed item's or a form's metadata,
@@ -103,7 +104,7 @@ function trimText(text: string): TrimmedBody {
   if (!text.trim() || text.length > MAX_TRIM_CHARS) return { body: textToHtml(text), trimmed: null };
   let kept: string;
   try {
-    kept = planer.extractFromPlain(text);
+    kept = extractReply(text);
   } catch {
     return { body: textToHtml(text), trimmed: null };
   }

@@ -43,4 +43,20 @@ describe('parsing on worker threads', () => {
     expect(mail.subject).toBe('still here');
     expect(mail.header('subject')).toBe('still here');
   });
+
+  it('parses a mail something waits for before the mails parsed ahead of need', async () => {
+    const single = new ParsePool(1);
+    try {
+      const raws = readManifest().slice(0, 300).map((entry) => readCorpusMail(entry));
+      const order: string[] = [];
+      const ahead = raws.map((raw, i) => single.parse(raw, ctx, { ahead: true }).then(() => order.push(`ahead ${i}`)));
+      const needed = single.parse(Buffer.from('From: a@outside.test\r\nSubject: now\r\n\r\nbody\r\n'), ctx).then(() => order.push('needed'));
+      await Promise.all([...ahead, needed]);
+      // the worker was parsing the first mail parsed ahead when the needed one came: at most that one goes first
+      expect(order.indexOf('needed')).toBeLessThanOrEqual(1);
+      expect(order).toHaveLength(301);
+    } finally {
+      await single.close();
+    }
+  });
 });
