@@ -29,7 +29,11 @@ export interface InboundReceipt {
 
 export const INBOUND_PROCESS_JOB = 'chatter.inbound.process';
 const PURGE_INTERVAL_MS = 6 * 60 * 60_000;
-const EARLY_PARSE_MAX_BYTES = 1 << 20;
+/**
+ * Mails up to this size are parsed as they are received. Memory is bounded by the kept parses' budget (InboundParser);
+ * a bigger mail is read back from the ledger when processed, and a read-back costs a round trip of its bytes.
+ */
+const EARLY_PARSE_MAX_BYTES = 8 << 20;
 
 /** A raw mail and where it came from, for `receiveMany`. */
 export interface InboundDelivery {
