@@ -203,13 +203,16 @@ export class InboundProcessor {
         const out: { id: number; done: HandledMail }[] = [];
         const sendersMatter = (await lookups.aliases()).some((alias) => alias.contactPolicy !== 'everyone');
         let segment = new BatchSegment(sendersMatter);
+        // the rules read partial rows: each mail is routed with an empty unit of work (cleared, not forked: cheaper)
+        const routingEm = joinTransaction(tx);
         for (const [index, item] of batch.entries()) {
           if (segment.size && !lookups.earlierInbound(item.row) && segment.dependsOn(item.mail)) {
             out.push(...(await this.writeSegment(em, lookups, segment)));
             segment = new BatchSegment(sendersMatter);
           }
           try {
-            const planned = await this.handler.plan(joinTransaction(tx), em, lookups, item.row, item.mail);
+            routingEm.clear();
+            const planned = await this.handler.plan(routingEm, em, lookups, item.row, item.mail);
             segment.add(index, planned);
             this.rememberPlanned(lookups, planned);
           } catch (error) {

@@ -59,7 +59,8 @@ export class RoutingLookups {
   private readonly messages = new Map<string, KnownMessage>();
   private readonly inbound = new Map<string, KnownInbound[]>();
   /** `sender\0model\0id\0decision` → delivered mails within the loop window */
-  private readonly loops = new Map<string, number>();
+  /** per sender: delivered mails per `model\0id\0decision` */
+  private readonly loops = new Map<string, Map<string, number>>();
   private aliasList: ResolvedAlias[] | undefined;
   private readonly subtypes = new Map<string, Promise<number[]>>();
   /** senders answered by this batch (their rows are written when the batch ends) */
@@ -169,9 +170,9 @@ export class RoutingLookups {
   /** delivered mails from `sender` within the window: to one record, or creating records of one model */
   loopCount(sender: string, target: { kind: 'thread'; model: string; id: string } | { kind: 'new'; model: string }): number {
     let n = 0;
-    for (const [key, count] of this.loops) {
-      const [s, model, id, decision] = key.split('\0');
-      if (s !== sender || model !== target.model) continue;
+    for (const [key, count] of this.loops.get(sender) ?? []) {
+      const [model, id, decision] = key.split('\0');
+      if (model !== target.model) continue;
       if (target.kind === 'thread' ? id === target.id : decision === 'alias' || decision === 'fallback') n += count;
     }
     return n;
@@ -212,8 +213,10 @@ export class RoutingLookups {
   }
 
   private addLoop(sender: string, model: string | null, id: string | null, decision: string | null, n: number): void {
-    const key = [sender, model ?? '', id ?? '', decision ?? ''].join('\0');
-    this.loops.set(key, (this.loops.get(key) ?? 0) + n);
+    let counts = this.loops.get(sender);
+    if (!counts) this.loops.set(sender, (counts = new Map()));
+    const key = [model ?? '', id ?? '', decision ?? ''].join('\0');
+    counts.set(key, (counts.get(key) ?? 0) + n);
   }
 }
 
