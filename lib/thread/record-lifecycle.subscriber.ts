@@ -40,7 +40,9 @@ export class RecordLifecycleSubscriber implements EventSubscriber, OnModuleInit 
     const model = this.models.forEntity(args.entity);
     if (!model) return;
     const silent = creationLogDisabled();
-    if (silent && !model.options.assignee) return;
+    // silent, there is only an assignee to follow: a record created without one (most made from mail) needs no fork
+    const assignee = model.options.assignee ? (args.entity as Record<string, unknown>)[model.options.assignee] : undefined;
+    if (silent && (assignee === undefined || assignee === null || assignee === '')) return;
     await this.inFlushTransaction(args.em, async (em) => {
       const ref = this.models.ref(args.entity);
       if (silent) return this.followAssignee(em, model, ref, args.entity);

@@ -3,6 +3,7 @@ import { runAsActor, type ActorRef } from '../../lib/index.js';
 import { startChatter, type ChatterTesting } from '../support/chatter-testing.js';
 import { DIALECTS } from '../support/database.js';
 import { TEST_ENTITIES, Task } from '../support/test-entities.js';
+import { withoutCreationLog } from '../../lib/thread/creation-log.js';
 
 const agent: ActorRef = { email: 'agent@example.test', name: 'Agent', userId: 'u-agent' };
 
@@ -59,6 +60,15 @@ describe.each(DIALECTS)('record creation, assignment and auto-follow on %s', (di
     const task = await runAsActor({ email: 'someone@outside.test' }, () => create());
     expect((await t.threads.messages(task))[0].message.author?.email).toBe('someone@outside.test');
     expect(await followers(task)).toEqual([]);
+  });
+
+  it('a record created without its creation log (as from mail) gets no message; its assignee, if any, still follows', async () => {
+    const assigned = await withoutCreationLog(() => create({ assignee: 'bob@example.test' }));
+    const unassigned = await withoutCreationLog(() => create());
+    expect(await t.threads.messages(assigned)).toEqual([]);
+    expect(await followers(assigned)).toEqual(['bob@example.test']);
+    expect(await t.threads.messages(unassigned)).toEqual([]);
+    expect(await followers(unassigned)).toEqual([]);
   });
 
   it('the assignee follows a record created assigned, and each new assignee follows on assignment', async () => {
