@@ -30,8 +30,8 @@ export interface InboundReceipt {
 export const INBOUND_PROCESS_JOB = 'chatter.inbound.process';
 const PURGE_INTERVAL_MS = 6 * 60 * 60_000;
 /**
- * Mails up to this size are parsed as they are received. Memory is bounded by the kept parses' budget (InboundParser);
- * a bigger mail is read back from the ledger when processed, and a read-back costs a round trip of its bytes.
+ * Mails up to this size are parsed as they are received (memory is bounded by the parser's budget for parses ahead);
+ * a bigger one is read back from the ledger when processed, which costs a round trip of its bytes.
  */
 const EARLY_PARSE_MAX_BYTES = 8 << 20;
 
@@ -98,8 +98,8 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
     const sourceKey = (source.key ?? `sha256:${hash}`).slice(0, 512);
     const messageId = peekMessageId(raw) ?? synthesizeMessageId(hash);
     const recipients = source.recipients?.length ? source.recipients.map((r) => r.toLowerCase()) : null;
-    // parsing starts while the row commits; processing takes the result instead of reading the bytes back (big mails
-    // are read back: a burst of them would hold their bytes twice); not on a replica whose jobs run elsewhere
+    // parsing starts while the row commits; processing takes the result instead of reading the bytes back (within the
+    // parser's budget for parses ahead); not on a replica whose jobs run elsewhere
     const parsing = this.config.autoProcess && this.jobs.runsJobs && raw.length <= EARLY_PARSE_MAX_BYTES
       ? this.parser.parseAhead(raw, { envelope: recipients ?? [], bounceAddresses: this.config.bounceAddresses, messageId })
       : undefined;

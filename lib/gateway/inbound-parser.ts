@@ -5,10 +5,11 @@ import type { InboundMail, ParseContext } from './inbound-mail.js';
 import { ParsePool } from './parse-pool.js';
 
 /**
- * Parses started at receive time and not yet taken by processing (e.g. another replica processes them), at most this
- * many raw bytes' worth: the oldest are dropped first, and processing then reads the raw bytes back.
+ * Parses started at receive time — queued on a worker, running, or done and not yet taken by processing — at most
+ * this many raw bytes' worth: past it a mail is not parsed ahead, and the oldest kept parses are dropped first;
+ * processing then reads the raw bytes back. A burst of big mails never piles up in memory.
  */
-const MAX_KEPT_BYTES = 64 << 20;
+const MAX_AHEAD_BYTES = 64 << 20;
 
 /**
  * Parses raw mails for processing: on `incoming.parseWorkers` worker threads, or on the main thread with 0.
@@ -21,6 +22,8 @@ export class InboundParser implements OnApplicationShutdown {
   private readonly pool: ParsePool;
   private readonly kept = new Map<number, { parsing: Promise<InboundMail>; bytes: number }>();
   private keptBytes = 0;
+  /** bytes of parses started ahead and not settled yet */
+  private pendingBytes = 0;
 
   private readonly maxBodyBytes: number;
 
@@ -34,9 +37,17 @@ export class InboundParser implements OnApplicationShutdown {
     return this.pool.parse(raw, { maxBodyBytes: this.maxBodyBytes, ...ctx });
   }
 
-  /** a parse started before anything waits for it (at receive time, for `keep`): it yields to `parse`'s */
-  parseAhead(raw: Buffer, ctx: ParseContext): Promise<InboundMail> {
-    return this.pool.parse(raw, { maxBodyBytes: this.maxBodyBytes, ...ctx }, { ahead: true });
+  /**
+   * A parse started before anything waits for it (at receive time, for `keep`): it yields to `parse`'s. Undefined
+   * when the bytes parsed ahead are at their limit.
+   */
+  parseAhead(raw: Buffer, ctx: ParseContext): Promise<InboundMail> | undefined {
+    if (this.pendingBytes + this.keptBytes + raw.length > MAX_AHEAD_BYTES) return undefined;
+    this.pendingBytes += raw.length;
+    const parsing = this.pool.parse(raw, { maxBodyBytes: this.maxBodyBytes, ...ctx }, { ahead: true });
+    const settled = () => (this.pendingBytes -= raw.length);
+    parsing.then(settled, settled);
+    return parsing;
   }
 
   /** keeps the parse of ledger row `id`'s raw bytes (`bytes` long), for `take` */
@@ -45,7 +56,7 @@ export class InboundParser implements OnApplicationShutdown {
     this.kept.set(id, { parsing, bytes });
     this.keptBytes += bytes;
     for (const [oldest, entry] of this.kept) {
-      if (this.keptBytes <= MAX_KEPT_BYTES) break;
+      if (this.keptBytes <= MAX_AHEAD_BYTES) break;
       this.kept.delete(oldest);
       this.keptBytes -= entry.bytes;
     }

@@ -17,6 +17,12 @@ export interface ParseRequest {
   ahead?: boolean;
 }
 
+/**
+ * A parse that has not settled by then fails (its mail ends `failed`, for `reprocess`) and the worker moves on: one
+ * mail whose parse never ends must not hold up every mail behind it.
+ */
+const PARSE_TIMEOUT_MS = 60_000;
+
 const waiting: ParseRequest[] = [];
 const ahead: ParseRequest[] = [];
 let busy = false;
@@ -40,7 +46,11 @@ function take(): ParseRequest | undefined {
 async function answer(request: ParseRequest): Promise<void> {
   const raw = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);
   try {
-    const data = await parseInboundData(raw, request.ctx);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`parsing took longer than ${PARSE_TIMEOUT_MS / 1000} s`)), PARSE_TIMEOUT_MS);
+    });
+    const data = await Promise.race([parseInboundData(raw, request.ctx), timeout]).finally(() => clearTimeout(timer));
     // attachment bytes move to the main thread instead of being copied (each into a buffer of its own first:
     // mailparser's may share a pooled one)
     const moved: ArrayBuffer[] = [];

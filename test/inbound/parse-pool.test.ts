@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseInbound, type InboundMail } from '../../lib/gateway/inbound-mail.js';
 import { ParsePool } from '../../lib/gateway/parse-pool.js';
+import { InboundParser } from '../../lib/gateway/inbound-parser.js';
+import type { InboundConfig } from '../../lib/gateway/inbound-config.js';
+import type { ChatterConfig } from '../../lib/chatter.config.js';
 import { readCorpusMail, readManifest } from '../support/corpus.js';
 
 const ctx = { envelope: ['support@example.test'], bounceAddresses: [{ local: 'bounce', domain: 'example.test' }], messageId: '<fallback@example.test>' };
@@ -57,6 +60,21 @@ describe('parsing on worker threads', () => {
       expect(order).toHaveLength(301);
     } finally {
       await single.close();
+    }
+  });
+
+  it('parses ahead at most 64 MB of mail at a time: past that a mail is left to be read back when processed', async () => {
+    const parser = new InboundParser({ parseWorkers: 1 } as InboundConfig, { maxBodyBytes: 1 << 20 } as ChatterConfig);
+    try {
+      const megabyte = Buffer.from(`From: a@outside.test\r\nSubject: big\r\n\r\n${'0123456789abcde\r\n'.repeat(1 << 16)}`);
+      const started = Array.from({ length: 65 }, () => parser.parseAhead(megabyte, ctx));
+      expect(started.filter(Boolean)).toHaveLength(Math.floor((64 << 20) / megabyte.length));
+      expect(started.at(-1)).toBeUndefined();
+      await Promise.all(started);
+      // settled and never kept: the budget is free again
+      expect(await parser.parseAhead(megabyte, ctx)).toMatchObject({ subject: 'big' });
+    } finally {
+      await parser.onApplicationShutdown();
     }
   });
 });
