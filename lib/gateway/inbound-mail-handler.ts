@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { InboundEmail } from '../entities/inbound-email.entity.js';
 import type { Message } from '../entities/message.entity.js';
 import { Partner } from '../entities/partner.entity.js';
+import type { PendingNotifications } from '../outbound/notification.service.js';
 import { BounceRecorder } from '../router/bounce-recorder.js';
 import { InboundRouter } from '../router/inbound-router.js';
 import { MailDelivery, type PreparedTarget } from '../router/mail-delivery.js';
@@ -63,7 +64,8 @@ export class InboundMailHandler {
     return planned.targets.map((t) => this.delivery.threadOf(t));
   }
 
-  async complete(em: EntityManager, lookups: RoutingLookups, { row, mail, decision, author, targets }: PlannedMail): Promise<HandledMail> {
+  /** `notifyLater`: the relays' notifications, for the caller to write after its flush */
+  async complete(em: EntityManager, lookups: RoutingLookups, { row, mail, decision, author, targets }: PlannedMail, notifyLater?: PendingNotifications): Promise<HandledMail> {
     let reason = decision.reason;
     const posted: Message[] = [];
     let thread: { model: string; id: string } | undefined;
@@ -78,7 +80,7 @@ export class InboundMailHandler {
       if (partner) partner.bounceCount = 0;
     }
     for (const [i, prepared] of targets.entries()) {
-      const { ref, message } = await this.delivery.deliver(em, lookups, mail, prepared, author, i === 0);
+      const { ref, message } = await this.delivery.deliver(em, lookups, mail, prepared, author, i === 0, notifyLater);
       posted.push(message);
       thread ??= ref;
       // "alias support@example.test → new ticket" becomes "… → new ticket 7"

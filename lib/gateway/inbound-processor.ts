@@ -4,6 +4,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { AliasResolver } from '../router/alias-resolver.js';
 import { MAX_REFERENCES, RoutingLookups } from '../router/routing-lookups.js';
+import { NotificationService, PendingNotifications } from '../outbound/notification.service.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
 import { ThreadFollowers } from '../outbound/thread-followers.js';
 import { ChatterEvents } from '../thread/events.js';
@@ -56,6 +57,7 @@ export class InboundProcessor {
     private readonly threads: ThreadService,
     private readonly events: ChatterEvents,
     private readonly outbox: OutboxSender,
+    private readonly notifications: NotificationService,
   ) {}
 
   /** how rows that wait are scheduled again (the gateway sets it: it owns the scheduling) */
@@ -269,20 +271,23 @@ export class InboundProcessor {
 
   /**
    * Writes a segment: one flush for its new partners and records (ids for the messages' thread links), then every
-   * mail's messages, followers, notifications and marks, and one flush for them all.
+   * mail's messages, followers and marks, one flush for them all, and the relays' notifications and outbox mails in a
+   * few inserts (they need the messages' ids).
    */
   private async writeSegment(em: EntityManager, lookups: RoutingLookups, segment: BatchSegment): Promise<{ id: number; done: HandledMail }[]> {
     await withoutCreationLog(() => em.flush());
     lookups.followers = await ThreadFollowers.load(em, segment.mails.flatMap(({ planned }) => this.handler.threadsOf(planned)));
     const out: { id: number; done: HandledMail }[] = [];
+    const relays = new PendingNotifications();
     for (const { index, planned } of segment.mails) {
       try {
-        out.push({ id: planned.row.id, done: await this.handler.complete(em, lookups, planned) });
+        out.push({ id: planned.row.id, done: await this.handler.complete(em, lookups, planned, relays) });
       } catch (error) {
         throw new MailFailure(index, error as Error);
       }
     }
     await em.flush();
+    await this.notifications.writePending(em, relays);
     for (const [i, { done }] of out.entries()) {
       const { row, mail, targets } = segment.mails[i].planned;
       done.result.postedMessageId = done.posted[0]?.id ?? null;

@@ -12,6 +12,15 @@ import { computeRecipients, type Recipient, type RecipientPartner } from './reci
 const queued = new WeakMap<Message, number>();
 
 /**
+ * Notifications computed for messages that are not flushed yet, to be written together once they are (`writePending`):
+ * a batch of inbound mails relays its replies in one flush and a few inserts instead of a flush and three statements
+ * each.
+ */
+export class PendingNotifications {
+  readonly items: { message: Message; recipients: Recipient[] }[] = [];
+}
+
+/**
  * Turns a posted message into one Notification per recipient, inside the post's transaction: inbox recipients get a
  * `sent` inbox notification; email recipients a `ready` one and an OutgoingMail (the transactional outbox).
  * After commit, `dispatch` starts the sending.
@@ -23,37 +32,67 @@ export class NotificationService {
     private readonly sender: OutboxSender,
   ) {}
 
-  /** `followers`: the thread's followers of the message's subtype, when the caller read them already */
-  async notify(em: EntityManager, message: Message, mentioned: Partner[] = [], followers?: RecipientPartner[]): Promise<Recipient[]> {
+  /**
+   * `followers`: the thread's followers of the message's subtype, when the caller read them already. `pending`: only
+   * compute the recipients and add them there; the caller writes them with `writePending` after its flush.
+   */
+  async notify(
+    em: EntityManager,
+    message: Message,
+    mentioned: Partner[] = [],
+    followers?: RecipientPartner[],
+    pending?: PendingNotifications,
+  ): Promise<Recipient[]> {
     const recipients = await computeRecipients(em, message, mentioned, followers);
     if (recipients.length === 0) return recipients;
+    if (pending) {
+      pending.items.push({ message, recipients });
+      return recipients;
+    }
     // rows go in bulk (a post to 1,000 followers is 2,000 rows): the message needs its id first
     await em.flush();
-    const now = new Date();
-    const rows = recipients.map((r) => ({
-      message: message.id,
-      partner: r.partner.id,
-      notificationType: r.channel,
-      status: r.channel === 'inbox' ? ('sent' as const) : ('ready' as const),
-      failureType: null,
-      failureReason: null,
-      isRead: false,
-      readAt: null,
-      createdAt: now,
-    }));
-    const byEmail = recipients.filter((r) => r.channel === 'email');
-    // the outbox rows point at their notification: ask the insert for the ids only when there are some
-    const inserted = await bulkInsert(em, Notification, rows, byEmail.length ? ['id', 'partner'] : []);
-    const notificationOf = new Map(inserted.map((row) => [Number(row.partner), Number(row.id)]));
-    if (byEmail.length > 0) {
-      const count = await this.outbox.queueNotificationMails(
-        em,
-        message,
-        byEmail.map((r) => ({ partner: r.partner, notificationId: notificationOf.get(r.partner.id)! })),
-      );
-      queued.set(message, (queued.get(message) ?? 0) + count);
-    }
+    await this.write(em, [{ message, recipients }]);
     return recipients;
+  }
+
+  /** the notifications (and outbox mails) put off by `notify`, once their messages are flushed */
+  async writePending(em: EntityManager, pending: PendingNotifications): Promise<void> {
+    await this.write(em, pending.items);
+    pending.items.length = 0;
+  }
+
+  private async write(em: EntityManager, items: { message: Message; recipients: Recipient[] }[]): Promise<void> {
+    if (items.length === 0) return;
+    const now = new Date();
+    const rows = items.flatMap(({ message, recipients }) =>
+      recipients.map((r) => ({
+        message: message.id,
+        partner: r.partner.id,
+        notificationType: r.channel,
+        status: r.channel === 'inbox' ? ('sent' as const) : ('ready' as const),
+        failureType: null,
+        failureReason: null,
+        isRead: false,
+        readAt: null,
+        createdAt: now,
+      })),
+    );
+    const mailed = items.map(({ message, recipients }) => ({ message, byEmail: recipients.filter((r) => r.channel === 'email') }));
+    // the outbox rows point at their notification: ask the insert for the ids only when there are some
+    const withMail = mailed.some((m) => m.byEmail.length > 0);
+    const inserted = await bulkInsert(em, Notification, rows, withMail ? ['id', 'message', 'partner'] : []);
+    if (!withMail) return;
+    const notificationOf = new Map(inserted.map((row) => [`${Number(row.message)}:${Number(row.partner)}`, Number(row.id)]));
+    const counts = await this.outbox.queueNotificationMailsOf(
+      em,
+      mailed
+        .filter((m) => m.byEmail.length > 0)
+        .map(({ message, byEmail }) => ({
+          message,
+          recipients: byEmail.map((r) => ({ partner: r.partner, notificationId: notificationOf.get(`${message.id}:${r.partner.id}`)! })),
+        })),
+    );
+    for (const [i, { message }] of mailed.filter((m) => m.byEmail.length > 0).entries()) queued.set(message, (queued.get(message) ?? 0) + counts[i]);
   }
 
   /**

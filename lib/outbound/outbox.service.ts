@@ -49,18 +49,33 @@ export class OutboxService {
    * References…) are the same for every recipient: they are rendered from the message at send time, once per batch.
    */
   async queueNotificationMails(em: EntityManager, message: Message, recipients: MailRecipient[]): Promise<number> {
-    if (recipients.length === 0) return 0;
+    return (await this.queueNotificationMailsOf(em, [{ message, recipients }]))[0];
+  }
+
+  /** `queueNotificationMails` for several messages, in one insert; the mails queued for each */
+  async queueNotificationMailsOf(em: EntityManager, items: { message: Message; recipients: MailRecipient[] }[]): Promise<number[]> {
+    const aliases = new Map<string, string | null>();
+    const perMessage: Record<string, unknown>[][] = [];
+    for (const { message, recipients } of items) perMessage.push(recipients.length ? await this.notificationMails(em, message, recipients, aliases) : []);
+    await bulkInsert(em, OutgoingMail, perMessage.flat());
+    return perMessage.map((rows) => rows.length);
+  }
+
+  /** the outbox rows of one message; `aliases`: the threads' reply addresses found so far */
+  private async notificationMails(em: EntityManager, message: Message, recipients: MailRecipient[], aliases: Map<string, string | null>): Promise<Record<string, unknown>[]> {
     const ref = { model: message.resModel, id: message.resId };
     const record = await this.models.load(em, ref);
     const recordName = this.models.displayName(this.models.get(ref.model), record);
     if (message.author && !wrap(message.author).isInitialized()) await wrap(message.author).init();
     const author = message.author ? { name: message.author.name, email: message.author.email } : null;
     const from = notificationFrom(author, this.fromRules());
-    const alias = (await this.config.recordAlias?.(ref, record)) ?? (await this.storedAlias(em, ref));
+    const key = `${ref.model}\0${ref.id}`;
+    if (!aliases.has(key)) aliases.set(key, (await this.config.recordAlias?.(ref, record)) ?? (await this.storedAlias(em, ref)));
+    const alias = aliases.get(key) ?? null;
     const { domain, secret } = this.config;
     const replyName = author?.name ?? this.config.systemName;
     const now = new Date();
-    const rows = recipients.map(({ partner, notificationId }) => ({
+    return recipients.map(({ partner, notificationId }) => ({
       resModel: ref.model,
       resId: ref.id,
       message: message.id,
@@ -86,8 +101,6 @@ export class OutboxService {
       failureReason: null,
       createdAt: now,
     }));
-    await bulkInsert(em, OutgoingMail, rows);
-    return rows.length;
   }
 
   /** queues a standalone mail with `em` (persisted, flushed with the caller's transaction); send it with `OutboxSender.kick()` after commit */

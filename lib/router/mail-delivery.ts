@@ -5,6 +5,7 @@ import { Message } from '../entities/message.entity.js';
 import { Subtype } from '../entities/subtype.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import { InboundConfig } from '../gateway/inbound-config.js';
+import type { PendingNotifications } from '../outbound/notification.service.js';
 import type { InboundMail } from '../gateway/inbound-mail.js';
 import { ModelRegistry, type ChatterModel, type ThreadRef } from '../model-registry.js';
 import { runAsActor } from '../thread/actor.js';
@@ -73,6 +74,7 @@ export class MailDelivery {
     { target, created }: PreparedTarget,
     author: Partner | null,
     first: boolean,
+    notifyLater?: PendingNotifications,
   ): Promise<{ ref: ThreadRef; message: Message }> {
     const ref = this.threadOf({ target, created });
     const record = created ?? (await this.models.load(em, ref));
@@ -98,6 +100,7 @@ export class MailDelivery {
       attachments: mail.attachments,
       notify: !mail.autoReply,
       followers: lookups.followers,
+      notifyLater,
     });
     if (created && author) {
       // a new follower gets the default subtypes: looked up once per batch

@@ -7,7 +7,7 @@ import { Message, type MessageType } from '../entities/message.entity.js';
 import { Notification } from '../entities/notification.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import { ModelRegistry, type ThreadRef } from '../model-registry.js';
-import { NotificationService } from '../outbound/notification.service.js';
+import { NotificationService, type PendingNotifications } from '../outbound/notification.service.js';
 import type { ThreadFollowers } from '../outbound/thread-followers.js';
 import { TrackingValue } from '../entities/tracking-value.entity.js';
 import { ChatterEvents } from './events.js';
@@ -77,6 +77,8 @@ export interface MessageDraft {
   notify?: boolean;
   /** the thread's followers, when the caller read them already (an inbound batch reads them for all its threads) */
   followers?: ThreadFollowers;
+  /** put the notifications off until the caller has flushed its messages (see `PendingNotifications`) */
+  notifyLater?: PendingNotifications;
   /** `body` went through `sanitizeBody` already (inbound mail, sanitized by the parse workers) */
   sanitized?: boolean;
   /** the preview of `body`, when the caller computed it already */
@@ -174,7 +176,7 @@ export class ThreadService {
     if (draft.attachmentIds?.length) await this.attachmentFiles.claim(em, ref, draft.attachmentIds, message);
     if (draft.notify !== false) {
       const followers = message.subtype && draft.followers?.has(ref) ? draft.followers.of(ref, message.subtype.id) : undefined;
-      await this.notifications.notify(em, message, draft.mentioned ?? [], followers);
+      await this.notifications.notify(em, message, draft.mentioned ?? [], followers, draft.notifyLater);
     }
     return message;
   }

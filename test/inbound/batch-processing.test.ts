@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InboundEmail, Message, OutgoingMail, type InboundReceipt } from '../../lib/index.js';
+import { InboundEmail, Message, Notification, OutgoingMail, type InboundReceipt } from '../../lib/index.js';
 import { Ticket } from '../../sample-app/ticket.entity.js';
 import { DIALECTS } from '../support/database.js';
 import { DOMAIN, mail, startInboundHost, type InboundHost } from './support/inbound-host.js';
@@ -94,6 +94,21 @@ describe.each(DIALECTS)('inbound batches on %s', (dialect) => {
     expect(rows[7].reason).toContain('(not answered: victor@outside.test was already answered today)');
     expect(await host.em().count(OutgoingMail, { emailTo: { $like: '%victor@outside.test%' } })).toBe(1);
     expect(await host.em().count(Ticket, { subject: 'Batch opener' })).toBe(1);
+  });
+
+  it("relays a batch of replies to existing tickets together: each follower's notification and outbox mail, linked", async () => {
+    const openers = await receiveAll([0, 1, 2].map((i) => mail({ from: `opener${i}@outside.test`, to: `support@${DOMAIN}`, subject: `Relay ${i}`, messageId: `<relay.${i}@outside.test>` })));
+    const tickets = await Promise.all(openers.map(async (r) => (await host.row(r.id)).resId!));
+    for (const id of tickets) await host.threads.follow({ model: 'ticket', id }, { email: 'watcher@outside.test', name: 'Watcher' });
+    const replies = await receiveAll([0, 1, 2].map((i) => mail({ from: `opener${i}@outside.test`, to: `support@${DOMAIN}`, subject: `Re: Relay ${i}`, inReplyTo: `<relay.${i}@outside.test>` })));
+    const rows = await Promise.all(replies.map((r) => host.row(r.id)));
+    expect(rows.map((r) => [r.status, r.decision, r.resId])).toEqual(tickets.map((id) => ['delivered', 'reply', id]));
+    for (const row of rows) {
+      const mails = await host.em().find(OutgoingMail, { message: row.postedMessageId }, { populate: ['notification', 'partner'] });
+      expect(mails.map((m) => m.partner?.email)).toEqual(['watcher@outside.test']);
+      expect(mails[0].notification).toMatchObject({ message: { id: row.postedMessageId }, partner: { id: mails[0].partner!.id } });
+      expect(await host.em().count(Notification, { message: row.postedMessageId })).toBe(1);
+    }
   });
 
   it('a mail that throws fails alone, with its error; every other mail of its batch ends as it would have alone', async () => {
