@@ -55,6 +55,9 @@ export class BounceRecorder {
       mail.state = 'exception';
       mail.failureType = 'mail_bounce';
       mail.failureReason = reason;
+      // a sender still holding the mail (an MTA can bounce before the sender records "sent") must not overwrite
+      // this: its outcome is written only where its claim token still is
+      mail.claimToken = null;
       marked.push(`outgoing mail ${mail.id}`);
       if (mail.notification) {
         this.markNotification(mail.notification, reason);

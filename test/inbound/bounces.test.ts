@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Message, Notification, OutgoingMail, Partner } from '../../lib/index.js';
+import { OutboxStore, type OutboxRow } from '../../lib/outbound/outbox-store.js';
 import { DIALECTS } from '../support/database.js';
 import { deliveryStatusNotification } from '../support/dsn.js';
 import { DOMAIN, mail, relay, startInboundHost, type InboundHost } from './support/inbound-host.js';
@@ -78,5 +79,18 @@ describe.each(DIALECTS)('bounces on %s', (dialect) => {
     expect(row).toMatchObject({ status: 'ignored', decision: 'bounce', answeredAt: null });
     expect(row.reason).toContain('delivery delayed for alice@outside.test');
     expect(await host.em().count(Notification, { message: message.id, status: 'bounce' })).toBe(0);
+  });
+
+  it('a bounce that comes back while the sender still holds the mail stays recorded when the sender writes "sent"', async () => {
+    const { outs } = await post('Answer 5');
+    const toAlice = outs.find((o) => o.partner?.email === 'alice@outside.test')!;
+    // a sender claimed it, handed it to the MTA, and has not recorded the outcome yet: the MTA's DSN is faster
+    await host.em().nativeUpdate(OutgoingMail, { id: toAlice.id }, { state: 'sending', claimToken: 'held-by-a-sender' });
+    const res = await relay(host, dsn({ to: `bounce+${toAlice.id}@${DOMAIN}`, failed: 'alice@outside.test' }));
+    expect((await host.row(res.body.id)).status).toBe('bounced');
+    const sent = { mail: { id: toAlice.id, notification: toAlice.notification!.id } as OutboxRow, ok: true as const, server: null };
+    await new OutboxStore(host.orm).record('held-by-a-sender', [sent]);
+    expect(await host.em().findOneOrFail(OutgoingMail, toAlice.id)).toMatchObject({ state: 'exception', failureType: 'mail_bounce' });
+    expect((await host.em().findOneOrFail(Notification, toAlice.notification!.id)).status).toBe('bounce');
   });
 });
