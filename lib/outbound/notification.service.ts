@@ -77,22 +77,21 @@ export class NotificationService {
         createdAt: now,
       })),
     );
-    const mailed = items.map(({ message, recipients }) => ({ message, byEmail: recipients.filter((r) => r.channel === 'email') }));
+    const emailed = items
+      .map(({ message, recipients }) => ({ message, byEmail: recipients.filter((r) => r.channel === 'email') }))
+      .filter(({ byEmail }) => byEmail.length > 0);
     // the outbox rows point at their notification: ask the insert for the ids only when there are some
-    const withMail = mailed.some((m) => m.byEmail.length > 0);
-    const inserted = await bulkInsert(em, Notification, rows, withMail ? ['id', 'message', 'partner'] : []);
-    if (!withMail) return;
+    const inserted = await bulkInsert(em, Notification, rows, emailed.length ? ['id', 'message', 'partner'] : []);
+    if (emailed.length === 0) return;
     const notificationOf = new Map(inserted.map((row) => [`${Number(row.message)}:${Number(row.partner)}`, Number(row.id)]));
     const counts = await this.outbox.queueNotificationMailsOf(
       em,
-      mailed
-        .filter((m) => m.byEmail.length > 0)
-        .map(({ message, byEmail }) => ({
-          message,
-          recipients: byEmail.map((r) => ({ partner: r.partner, notificationId: notificationOf.get(`${message.id}:${r.partner.id}`)! })),
-        })),
+      emailed.map(({ message, byEmail }) => ({
+        message,
+        recipients: byEmail.map((r) => ({ partner: r.partner, notificationId: notificationOf.get(`${message.id}:${r.partner.id}`)! })),
+      })),
     );
-    for (const [i, { message }] of mailed.filter((m) => m.byEmail.length > 0).entries()) queued.set(message, (queued.get(message) ?? 0) + counts[i]);
+    for (const [i, { message }] of emailed.entries()) queued.set(message, (queued.get(message) ?? 0) + counts[i]);
   }
 
   /**
