@@ -7,7 +7,8 @@ import { ParsePool } from './parse-pool.js';
 /**
  * Parses started at receive time — queued on a worker, running, or done and not yet taken by processing — at most
  * this many raw bytes' worth: past it a mail is not parsed ahead, and the oldest kept parses are dropped first;
- * processing then reads the raw bytes back. A burst of big mails never piles up in memory.
+ * processing then reads the raw bytes back. A burst of big mails never piles up in memory. A parse counts from its
+ * start until it settles and from when it is kept until it is taken (twice in between: the bound errs low).
  */
 const MAX_AHEAD_BYTES = 64 << 20;
 

@@ -11,6 +11,11 @@ export type PartnerLike = Partner | number | { email: string; name?: string; use
 
 export { isValidEmail, normalizeEmail } from './email-address.js';
 
+/** whether an assignee field holds someone (an empty one resolves to nobody without asking the host) */
+export function isAssigned(value: unknown): boolean {
+  return value !== null && value !== undefined && value !== '';
+}
+
 /** Finds or creates partners (contacts) by email, and maps host users to them. */
 @Injectable()
 export class PartnerService {
@@ -24,7 +29,7 @@ export class PartnerService {
   }
 
   async resolveAssignee(value: unknown): Promise<ActorRef | undefined> {
-    if (value === null || value === undefined || value === '') return undefined;
+    if (!isAssigned(value)) return undefined;
     if (this.options.users?.resolveUser) return (await this.options.users.resolveUser(value)) ?? undefined;
     return typeof value === 'string' && isValidEmail(value) ? { email: value, userId: value } : undefined;
   }

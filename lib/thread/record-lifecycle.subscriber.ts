@@ -8,7 +8,7 @@ import { TrackingValue, type TrackedFieldType } from '../entities/tracking-value
 import { ModelRegistry, type ChatterModel, type ThreadRef } from '../model-registry.js';
 import { creationLogDisabled } from './creation-log.js';
 import { FollowerService } from './follower.service.js';
-import { PartnerService } from './partner.service.js';
+import { PartnerService, isAssigned } from './partner.service.js';
 import { ThreadService } from './thread.service.js';
 
 /**
@@ -42,7 +42,7 @@ export class RecordLifecycleSubscriber implements EventSubscriber, OnModuleInit 
     const silent = creationLogDisabled();
     // silent, there is only an assignee to follow: a record created without one (most made from mail) needs no fork
     const assignee = model.options.assignee ? (args.entity as Record<string, unknown>)[model.options.assignee] : undefined;
-    if (silent && (assignee === undefined || assignee === null || assignee === '')) return;
+    if (silent && !isAssigned(assignee)) return;
     await this.inFlushTransaction(args.em, async (em) => {
       const ref = this.models.ref(args.entity);
       if (silent) return this.followAssignee(em, model, ref, args.entity);
