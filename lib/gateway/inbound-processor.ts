@@ -16,10 +16,7 @@ import type { InboundMail } from './inbound-mail.js';
 import { BatchSegment } from './batch-segment.js';
 import { InboundMailHandler, type HandledMail, type InboundResult, type PlannedMail } from './inbound-mail-handler.js';
 import { InboundParser } from './inbound-parser.js';
-
-const RESULT_FIELDS = [
-  'id', 'status', 'decision', 'reason', 'error', 'processedAt', 'sender', 'subject', 'autoReply', 'resModel', 'resId', 'postedMessageId', 'answeredAt',
-] as const;
+import { writeLedgerResults } from './ledger-results.js';
 
 /**
  * A reply whose parent mail is in the ledger but still being processed (by another worker: the two came in together)
@@ -222,7 +219,7 @@ export class InboundProcessor {
           }
         }
         if (segment.size) out.push(...(await this.writeSegment(em, lookups, segment)));
-        await this.writeResults(tx, out);
+        await writeLedgerResults(tx, out.map(({ id, done }) => ({ id, result: done.result })));
         return out;
       });
     } catch (failure) {
@@ -297,18 +294,6 @@ export class InboundProcessor {
       }
     }
     return out;
-  }
-
-  /** every row's final values, in a few batched UPDATEs when the transaction flushes */
-  private async writeResults(tx: EntityManager, handled: { id: number; done: HandledMail }[]): Promise<void> {
-    // only rows still `processing`: when this batch outlived its claims, another worker may have taken a mail over
-    // and finished it first; this run then found it already posted and must not record `delivered` as `ignored`
-    const rows = await tx.find(InboundEmail, { id: { $in: handled.map((h) => h.id) }, status: 'processing' }, { fields: RESULT_FIELDS });
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    for (const { id, done } of handled) {
-      const row = byId.get(id);
-      if (row) Object.assign(row, done.result);
-    }
   }
 
   private failure(id: number, error: Error): Pick<InboundResult, 'status' | 'decision' | 'reason' | 'error'> {

@@ -189,7 +189,7 @@ export class RoutingLookups {
   }
 
   rememberMessage(m: KnownMessage): void {
-    if (!this.messages.has(m.messageId)) this.messages.set(m.messageId, { ...m });
+    if (!this.messages.has(m.messageId)) this.messages.set(m.messageId, { id: m.id, messageId: m.messageId, resModel: m.resModel, resId: m.resId, messageType: m.messageType, isInternal: m.isInternal });
   }
 
   rememberInbound(row: KnownInbound): void {

@@ -7,8 +7,8 @@ type MigrationClass = new (driver: AbstractSqlDriver, config: any) => Migration;
 const TABLE = 'chatter_migrations';
 type AnyOrm = MikroORM<any, any, any>;
 
-/** The platform of an ORM, as our migration sets name it. */
-export function chatterPlatform(orm: AnyOrm): ChatterPlatform {
+/** The platform of an ORM (or an entity manager's), as our migration sets name it. */
+export function chatterPlatform(orm: { config: AnyOrm['config'] }): ChatterPlatform {
   const name = orm.config.getDriver().constructor.name.toLowerCase();
   if (name.includes('postgre')) return 'postgresql';
   if (name.includes('sqlite')) return 'sqlite';
