@@ -13,6 +13,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ActivityDigest } from './activity/activity-digest.js';
 import { ActivityTypeService } from './activity/activity-type.service.js';
 import { ActivityService } from './activity/activity.service.js';
+import { AttachmentContentWriter } from './attachment/attachment-content-writer.js';
 import { AttachmentFileReaper } from './attachment/attachment-file-reaper.js';
 import { AttachmentService } from './attachment/attachment.service.js';
 import { InboundConfig } from './gateway/inbound-config.js';
@@ -66,6 +67,7 @@ const providers: Provider[] = [
   RecordLifecycleSubscriber,
   AttachmentService,
   AttachmentFileReaper,
+  AttachmentContentWriter,
   ActivityTypeService,
   ActivityService,
   ActivityDigest,
