@@ -99,6 +99,22 @@ describe.each(DIALECTS)('attachments over HTTP, database storage (%s)', (dialect
     expect(shown).toBe(`<p>logo: <img src="/chatter/messages/${message.id}/inline/logo%40mail.example.test" /></p>`);
     expect((await fetch(t.url + /src="([^"]+)"/.exec(shown)![1])).status).toBe(200);
   });
+
+  it('keeps each attachment of one post its own bytes (they are written together after the inserts), binary intact', async () => {
+    const deal = await createDeal(t);
+    const contents = [PNG, Buffer.from([0, 255, 0x27, 0x5c, 0]), Buffer.from('third ✓'), Buffer.alloc(0)];
+    const message = await t.threads.post(deal, {
+      body: 'four files',
+      attachments: contents.map((content, i) => ({ name: `f${i}.bin`, content })),
+      author: agent,
+    });
+    const rows = await t.em().find(Attachment, { message: message.id }, { populate: ['content'] as never, orderBy: { name: 'asc' } });
+    expect(rows.map((r) => [r.name, r.size])).toEqual(contents.map((c, i) => [`f${i}.bin`, c.length]));
+    for (const [i, row] of rows.entries()) {
+      const res = await fetch(`${t.url}/chatter/attachments/${row.id}`);
+      expect(Buffer.from(await res.arrayBuffer()).equals(contents[i])).toBe(true);
+    }
+  });
 });
 
 describe.each(DIALECTS)('attachments on the file system (%s)', (dialect) => {
