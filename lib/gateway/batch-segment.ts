@@ -1,11 +1,14 @@
 import type { InboundMail } from './inbound-mail.js';
+import type { ThreadRef } from '../model-registry.js';
 import type { PlannedMail } from './inbound-mail-handler.js';
 
 /**
  * The mails of a batch planned since its last flush: they are routed one after the other and written together. A mail
- * that depends on what a planned one will write — it answers, repeats or reports a bounce of its Message-ID, or comes
- * from a sender it creates or answers, or from an address it bounced — ends the segment
- * first, so every mail is routed exactly as if the mails before it had been written.
+ * that depends on what a planned one will write — it repeats or reports a bounce of its Message-ID, or comes from a
+ * sender it creates or answers, or from an address it bounced — ends the segment first, so every mail is routed
+ * exactly as if the mails before it had been written. A reply to a planned mail joins it instead (threads and mailing
+ * lists come in runs of replies): it is routed to the planned mail's thread, and `settle` gives it the thread's id
+ * once the segment's new records are written.
  */
 export class BatchSegment {
   /** `sendersMatter`: some alias admits only known partners or followers (its check reads them from the database) */
@@ -33,7 +36,26 @@ export class BatchSegment {
   /** whether `mail` must be routed after this segment is written (a duplicate of a planned mail need not: it is ignored) */
   dependsOn(mail: InboundMail): boolean {
     if (mail.sender && this.senders.has(mail.sender)) return true;
-    const ids = [mail.messageId, ...mail.inReplyTo, ...mail.references, mail.bounce?.originalMessageId];
+    const ids = [mail.messageId, mail.bounce?.originalMessageId];
     return ids.some((id) => id !== undefined && this.messageIds.has(id));
+  }
+
+  /**
+   * Once the segment's new records have their ids: each reply to a planned mail takes the real id of the thread it
+   * joins (`threadOf`: where a planned mail posts first), in order, so a reply to a reply follows the chain.
+   */
+  settle(threadOf: (planned: PlannedMail) => ThreadRef | undefined): void {
+    const byMessageId = new Map<string, PlannedMail>();
+    for (const { planned } of this.mails) {
+      for (const { target } of planned.targets) {
+        if (target.kind !== 'thread' || !target.inBatch) continue;
+        const parent = byMessageId.get(target.inBatch.messageId);
+        const ref = parent && threadOf(parent);
+        if (!ref) throw new Error(`inbound mail ${planned.row.id}: the mail it answers (${target.inBatch.messageId}) is not in its batch`);
+        if (ref.id !== target.ref.id) target.inBatch.placeholder = target.ref.id;
+        target.ref = ref;
+      }
+      if (planned.decision.status === 'delivered' && !byMessageId.has(planned.mail.messageId)) byMessageId.set(planned.mail.messageId, planned);
+    }
   }
 }

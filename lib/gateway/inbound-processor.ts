@@ -3,7 +3,9 @@ import { DeadlockException, FlushMode, LockWaitTimeoutException, MikroORM, Uniqu
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { AliasResolver } from '../router/alias-resolver.js';
-import { MAX_REFERENCES, RoutingLookups } from '../router/routing-lookups.js';
+import { MAX_REFERENCES, PLANNED_RECORD_MARK, RoutingLookups, plannedRecordId } from '../router/routing-lookups.js';
+import { inBatchMessage } from '../router/route.js';
+import type { Message } from '../entities/message.entity.js';
 import { NotificationService, PendingNotifications } from '../outbound/notification.service.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
 import { ThreadFollowers } from '../outbound/thread-followers.js';
@@ -260,10 +262,11 @@ export class InboundProcessor {
   private rememberPlanned(lookups: RoutingLookups, { row, mail, decision, targets }: PlannedMail): void {
     lookups.rememberInbound({ id: row.id, messageId: row.messageId, mailbox: row.mailbox, sourceKind: row.sourceKind, status: decision.status });
     if (decision.status !== 'delivered' || !targets.length) return;
-    // a new record has no id yet: the delivery counts for its model now, and moves to the record once written
+    // a new record has no id yet: the delivery counts on a stand-in, and moves to the record once written
     const first = targets[0].target;
-    const where = first.kind === 'thread' ? first.ref : (first.forcedThread ?? { model: first.model, id: null });
+    const where = first.kind === 'thread' ? first.ref : (first.forcedThread ?? { model: first.model, id: plannedRecordId(row.id) });
     lookups.rememberDelivery(mail.sender, where.model, where.id, decision.rule, row.receivedAt);
+    lookups.rememberPlannedMessage({ messageId: mail.messageId, resModel: where.model, resId: where.id, isInternal: first.kind === 'thread' && first.internal });
   }
 
   /**
@@ -273,24 +276,44 @@ export class InboundProcessor {
    */
   private async writeSegment(em: EntityManager, lookups: RoutingLookups, segment: BatchSegment): Promise<{ id: number; done: HandledMail }[]> {
     await withoutCreationLog(() => em.flush());
+    segment.settle((planned) => this.handler.threadsOf(planned)[0]);
     lookups.followers = await ThreadFollowers.load(em, segment.mails.flatMap(({ planned }) => this.handler.threadsOf(planned)));
     const out: { id: number; done: HandledMail }[] = [];
     const relays = new PendingNotifications();
+    // each mail's first message by its Message-ID: the parent of a reply in the segment
+    const posted = new Map<string, Message>();
     for (const { index, planned } of segment.mails) {
+      for (const { target } of planned.targets) if (target.kind === 'thread' && target.inBatch) target.inBatch.message = posted.get(target.inBatch.messageId);
       try {
         out.push({ id: planned.row.id, done: await this.handler.complete(em, lookups, planned, relays) });
       } catch (error) {
         throw new MailFailure(index, error as Error);
       }
+      const first = out[out.length - 1].done.posted[0];
+      if (first && !posted.has(planned.mail.messageId)) posted.set(planned.mail.messageId, first);
     }
     await em.flush();
     await this.notifications.writePending(em, relays);
+    lookups.forgetPlannedMessages();
+    // the new records' stand-in ids, which a reason may name (a loop refusal of a reply to one)
+    const placed = new Map<string, string>();
+    for (const [i, { id, done }] of out.entries()) {
+      if (segment.mails[i].planned.targets[0]?.created && done.result.resId) placed.set(plannedRecordId(id), done.result.resId);
+    }
     for (const [i, { done }] of out.entries()) {
+      if (placed.size && done.result.reason?.includes(PLANNED_RECORD_MARK)) {
+        for (const [placeholder, id] of placed) done.result.reason = done.result.reason.replaceAll(placeholder, id);
+      }
       const { row, mail, targets } = segment.mails[i].planned;
       done.result.postedMessageId = done.posted[0]?.id ?? null;
       for (const m of done.posted) lookups.rememberMessage(m);
-      if (done.result.status === 'delivered' && targets[0]?.created && done.result.resModel && done.result.resId) {
-        lookups.placeDelivery(mail.sender, done.result.resModel, done.result.resId, done.result.decision, row.receivedAt);
+      const first = targets[0]?.target;
+      const inBatch = first?.kind === 'thread' ? first.inBatch : undefined;
+      if (inBatch?.message) done.result.reason = done.result.reason!.replace(inBatchMessage(inBatch.messageId), String(inBatch.message.id));
+      // the loop guard counted the delivery on the new record's stand-in id
+      const placeholder = targets[0]?.created ? plannedRecordId(row.id) : inBatch?.placeholder;
+      if (done.result.status === 'delivered' && placeholder && done.result.resModel && done.result.resId) {
+        lookups.placeDelivery(mail.sender, done.result.resModel, placeholder, done.result.resId, done.result.decision, row.receivedAt);
       }
     }
     return out;

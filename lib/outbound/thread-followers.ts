@@ -10,7 +10,7 @@ const CHUNK = 500;
 /**
  * The followers of many threads, read in one query per model: an inbound batch posts on dozens of threads, and asking
  * each one's followers (for the recipients, and before subscribing the sender) would be two queries per mail.
- * A snapshot: followers added after `load` are not in it, which its user must make sure does not matter.
+ * A snapshot: followers added after `load` are in it only when its user `add`s them.
  */
 export class ThreadFollowers {
   /** `model\0id` → partner id → the follower's partner and subtype ids */
@@ -44,6 +44,15 @@ export class ThreadFollowers {
       }
     }
     return out;
+  }
+
+  /** `partner` followed `ref` after the load (a loaded thread only) */
+  add(ref: ThreadRef, partner: RecipientPartner, subtypeIds: number[]): void {
+    const thread = this.byThread.get(key(ref));
+    if (!thread) return;
+    const entry = thread.get(partner.id) ?? { partner, subtypes: new Set<number>() };
+    for (const id of subtypeIds) entry.subtypes.add(id);
+    thread.set(partner.id, entry);
   }
 
   /** whether `ref` was loaded */

@@ -87,7 +87,7 @@ export class MailDelivery {
       author,
       emailFrom: mail.from,
       subject: mail.subject || null,
-      parent: target.kind === 'thread' && target.parent ? em.getReference(Message, target.parent.id) : null,
+      parent: target.kind !== 'thread' ? null : target.inBatch ? (target.inBatch.message ?? null) : target.parent ? em.getReference(Message, target.parent.id) : null,
       messageId,
       isInternal: internal,
       incomingTo: mail.to,
@@ -106,7 +106,9 @@ export class MailDelivery {
       // a new follower gets the default subtypes: looked up once per batch
       const subtypes = await lookups.defaultSubtypes(ref.model, author.isInternal);
       const following = !author.id ? false : lookups.followers?.has(ref) ? lookups.followers.follows(ref, author.id) : undefined;
-      await this.followers.follow(em, ref, author, subtypes.map((id) => em.getReference(Subtype, id)), following);
+      const follower = await this.followers.follow(em, ref, author, subtypes.map((id) => em.getReference(Subtype, id)), following);
+      // a reply later in the same write relays to them too
+      lookups.followers?.add(ref, author, follower.subtypes.getItems().map((s) => s.id));
     }
     if (!created) await this.config.hooksFor(ref.model).onMessageUpdate?.(mail, record);
     return { ref, message };

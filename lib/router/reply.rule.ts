@@ -8,7 +8,7 @@ import { ModelRegistry, coercePk, type ThreadRef } from '../model-registry.js';
 import { verifyReplyAddress } from '../outbound/reply-address.js';
 import { parseMessageId } from '../thread/message-id.js';
 import { AliasResolver } from './alias-resolver.js';
-import type { ParentMessage, RouteDecision, RoutingContext, RoutingRule } from './route.js';
+import { inBatchMessage, type InBatchParent, type ParentMessage, type RouteDecision, type RoutingContext, type RoutingRule } from './route.js';
 import { MAX_REFERENCES } from './routing-lookups.js';
 
 /**
@@ -37,6 +37,12 @@ export class ReplyRule implements RoutingRule {
       const header = mail.inReplyTo.includes(id) ? 'In-Reply-To' : 'References';
       if (parent && this.models.find(parent.resModel)) {
         return this.decide(ctx, { model: parent.resModel, id: parent.resId }, parent, `reply to message ${parent.id} via ${header}`);
+      }
+      const planned = lookups.plannedMessage(id);
+      if (planned) {
+        // its message gets its id when the batch writes it; the reason names it then
+        const ref = { model: planned.resModel, id: planned.resId };
+        return this.decide(ctx, ref, null, `reply to message ${inBatchMessage(id)} via ${header}`, { messageId: id, isInternal: planned.isInternal });
       }
       const ours = parseMessageId(id);
       if (ours && this.config.domains.some((d) => d.name === ours.domain) && (await this.exists(em, ours))) {
@@ -83,16 +89,16 @@ export class ReplyRule implements RoutingRule {
     return undefined;
   }
 
-  private async decide(ctx: RoutingContext, ref: ThreadRef, parent: ParentMessage | null, via: string): Promise<RouteDecision | undefined> {
+  private async decide(ctx: RoutingContext, ref: ThreadRef, parent: ParentMessage | null, via: string, inBatch?: InBatchParent): Promise<RouteDecision | undefined> {
     // addressed to an alias of another model too: a forward, which the alias rule turns into a new record
     const aliases = this.aliases.matchingIn(await ctx.lookups.aliases(), ctx.mail.recipients);
     if (aliases.length && aliases.every((a) => a.alias.model !== ref.model)) return undefined;
-    const internal = parent?.isInternal ?? false;
+    const internal = parent?.isInternal ?? inBatch?.isInternal ?? false;
     return {
       rule: 'reply',
       status: 'delivered',
       reason: internal ? `${via} (internal note: stays internal)` : via,
-      targets: [{ kind: 'thread', ref, parent, internal, via }],
+      targets: [{ kind: 'thread', ref, parent, internal, via, ...(inBatch ? { inBatch } : {}) }],
     };
   }
 

@@ -17,9 +17,27 @@ export interface RoutingContext {
 /** the message a reply answers: its id, and whether it was an internal note */
 export type ParentMessage = Pick<Message, 'id' | 'isInternal'>;
 
-/** Where a mail goes: an existing thread, or a new record. */
+/**
+ * The parent of a reply is a mail of the same batch, routed but not written yet: the reply joins it in the same write.
+ * Until then `ref.id` may be a planned record's placeholder and the parent message has no id; the batch settles
+ * both once the records are written, and `message` is the parent's message when the reply is posted.
+ */
+export interface InBatchParent {
+  messageId: string;
+  isInternal: boolean;
+  /** the planned record's stand-in id the reply was routed (and loop-counted) on, once settled to the real one */
+  placeholder?: string;
+  message?: Message;
+}
+
+/** how a reason names the parent message of a reply in the batch until it has an id (then replaced by its id) */
+export function inBatchMessage(messageId: string): string {
+  return `(in this batch: ${messageId})`;
+}
+
+/** Where a mail goes: an existing thread (or the thread a mail of the batch is creating), or a new record. */
 export type RouteTarget =
-  | { kind: 'thread'; ref: ThreadRef; parent: ParentMessage | null; internal: boolean; via: string }
+  | { kind: 'thread'; ref: ThreadRef; parent: ParentMessage | null; internal: boolean; via: string; inBatch?: InBatchParent }
   | { kind: 'new'; model: string; defaults: Record<string, unknown>; via: string; forcedThread?: ThreadRef };
 
 /** A rule's verdict. A rule that does not apply returns undefined and the next one runs. */

@@ -18,6 +18,21 @@ export interface KnownMessage {
   isInternal: boolean;
 }
 
+/** A mail routed in the part of the batch not written yet: the thread it posts on (a placeholder id for a new record). */
+export interface PlannedMessage {
+  messageId: string;
+  resModel: string;
+  resId: string;
+  isInternal: boolean;
+}
+
+export const PLANNED_RECORD_MARK = '(new, from inbound mail ';
+
+/** the stand-in id of the record a mail of the batch is creating (ledger row `rowId`), until it is written */
+export function plannedRecordId(rowId: number): string {
+  return `${PLANNED_RECORD_MARK}${rowId})`;
+}
+
 /** An earlier ledger row with a final status, as the duplicate rule needs it. */
 export interface KnownInbound {
   id: number;
@@ -71,6 +86,8 @@ export class RoutingLookups {
   private readonly partners = new Map<string, Partner | null>();
   /** the followers of the threads the batch is writing to (read again for each part it writes) */
   followers?: ThreadFollowers;
+  /** Message-IDs of mails routed in the part being written, and the thread each goes to (see `InBatchParent`) */
+  private readonly planned = new Map<string, PlannedMessage>();
 
   private constructor(
     readonly since: Date,
@@ -162,6 +179,20 @@ export class RoutingLookups {
     return this.messages.get(messageId);
   }
 
+  /** a mail routed in the part of the batch not written yet, by its Message-ID */
+  plannedMessage(messageId: string): PlannedMessage | undefined {
+    return this.planned.get(messageId);
+  }
+
+  rememberPlannedMessage(m: PlannedMessage): void {
+    if (!this.messages.has(m.messageId) && !this.planned.has(m.messageId)) this.planned.set(m.messageId, m);
+  }
+
+  /** the part is written: its messages are known (`rememberMessage`) */
+  forgetPlannedMessages(): void {
+    this.planned.clear();
+  }
+
   /** the first earlier row (lowest id) with a final status, the same Message-ID and mailbox, that is not `row` */
   earlierInbound(row: LookupSubject['row']): KnownInbound | undefined {
     return this.inbound.get(row.messageId)?.find((r) => r.mailbox === row.mailbox && r.id !== row.id);
@@ -205,10 +236,10 @@ export class RoutingLookups {
     if (sender && receivedAt >= this.since) this.addLoop(sender, model, id, decision, 1);
   }
 
-  /** a delivery remembered before its new record had an id (`rememberDelivery` with id null) now has one */
-  placeDelivery(sender: string | null, model: string, id: string, decision: InboundDecision | null, receivedAt: Date): void {
+  /** a delivery remembered on a new record's placeholder (`plannedRecordId`) now has the record's id */
+  placeDelivery(sender: string | null, model: string, placeholder: string, id: string, decision: InboundDecision | null, receivedAt: Date): void {
     if (!sender || receivedAt < this.since) return;
-    this.addLoop(sender, model, null, decision, -1);
+    this.addLoop(sender, model, placeholder, decision, -1);
     this.addLoop(sender, model, id, decision, 1);
   }
 

@@ -96,6 +96,37 @@ describe.each(DIALECTS)('inbound batches on %s', (dialect) => {
     expect(await host.em().count(Ticket, { subject: 'Batch opener' })).toBe(1);
   });
 
+  it('a run of replies to a ticket the batch creates: each on that ticket, its parent the mail it answers, relayed to the new follower, loop-counted on the ticket', async () => {
+    const receipts = await receiveAll([
+      mail({ from: 'ann@outside.test', to: `support@${DOMAIN}`, subject: 'Chain opener', messageId: '<chain.1@outside.test>' }),
+      mail({ from: 'ben@outside.test', to: `support@${DOMAIN}`, subject: 'Re: Chain opener', messageId: '<chain.2@outside.test>', inReplyTo: '<chain.1@outside.test>' }),
+      mail({ from: 'cid@outside.test', to: `support@${DOMAIN}`, subject: 'Re: Re: Chain opener', messageId: '<chain.3@outside.test>', inReplyTo: '<chain.2@outside.test>' }),
+      // the loop limit is 2 per record: ben's third mail to the ticket is refused, the refusal naming the ticket
+      mail({ from: 'ben@outside.test', to: `support@${DOMAIN}`, subject: 'Re: Chain opener', messageId: '<chain.4@outside.test>', inReplyTo: '<chain.1@outside.test>' }),
+      mail({ from: 'ben@outside.test', to: `support@${DOMAIN}`, subject: 'Re: Chain opener', messageId: '<chain.5@outside.test>', inReplyTo: '<chain.1@outside.test>' }),
+    ]);
+    const rows = await Promise.all(receipts.map((r) => host.row(r.id)));
+    expect(rows.map((r) => [r.status, r.decision])).toEqual([
+      ['delivered', 'alias'],
+      ['delivered', 'reply'],
+      ['delivered', 'reply'],
+      ['delivered', 'reply'],
+      ['rejected', 'loop'],
+    ]);
+    const ticket = rows[0].resId!;
+    expect(rows.slice(1, 4).map((r) => r.resId)).toEqual([ticket, ticket, ticket]);
+    expect(rows[1].reason).toBe(`reply to message ${rows[0].postedMessageId} via In-Reply-To`);
+    expect(rows[2].reason).toBe(`reply to message ${rows[1].postedMessageId} via In-Reply-To`);
+    expect(rows[4].reason).toContain(`loop: ben@outside.test already sent 2 mails to ticket ${ticket} within 120 min`);
+    const [b, c] = await Promise.all([rows[1], rows[2]].map((r) => host.em().findOneOrFail(Message, r.postedMessageId!, { populate: ['parent'] })));
+    expect([b.parent?.id, c.parent?.id]).toEqual([rows[0].postedMessageId, rows[1].postedMessageId]);
+    // ann follows the ticket her mail created: the replies written with it are relayed to her (not to their authors)
+    for (const row of rows.slice(1, 4)) {
+      const mails = await host.em().find(OutgoingMail, { message: row.postedMessageId }, { populate: ['partner'] });
+      expect(mails.map((m) => m.partner?.email)).toEqual(['ann@outside.test']);
+    }
+  });
+
   it("relays a batch of replies to existing tickets together: each follower's notification and outbox mail, linked", async () => {
     const openers = await receiveAll([0, 1, 2].map((i) => mail({ from: `opener${i}@outside.test`, to: `support@${DOMAIN}`, subject: `Relay ${i}`, messageId: `<relay.${i}@outside.test>` })));
     const tickets = await Promise.all(openers.map(async (r) => (await host.row(r.id)).resId!));
