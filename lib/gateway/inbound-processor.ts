@@ -293,6 +293,16 @@ export class InboundProcessor {
       if (first && !posted.has(planned.mail.messageId)) posted.set(planned.mail.messageId, first);
     }
     await em.flush();
+    // replies to a mail of the segment get their parent now that both have ids: the unit of work batches these
+    // updates, where a parent inserted in the same flush costs an UPDATE each
+    let linked = false;
+    for (const [i, { done }] of out.entries()) {
+      const first = segment.mails[i].planned.targets[0]?.target;
+      if (first?.kind !== 'thread' || !first.inBatch?.message || !done.posted[0]) continue;
+      done.posted[0].parent = first.inBatch.message;
+      linked = true;
+    }
+    if (linked) await em.flush();
     await this.notifications.writePending(em, relays);
     lookups.forgetPlannedMessages();
     // the new records' stand-in ids, which a reason may name (a loop refusal of a reply to one)

@@ -87,7 +87,8 @@ export class MailDelivery {
       author,
       emailFrom: mail.from,
       subject: mail.subject || null,
-      parent: target.kind !== 'thread' ? null : target.inBatch ? (target.inBatch.message ?? null) : target.parent ? em.getReference(Message, target.parent.id) : null,
+      // a parent in the same write is linked once both have ids (see the inbound processor)
+      parent: target.kind === 'thread' && target.parent && !target.inBatch ? em.getReference(Message, target.parent.id) : null,
       messageId,
       isInternal: internal,
       incomingTo: mail.to,
