@@ -13,7 +13,6 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ActivityDigest } from './activity/activity-digest.js';
 import { ActivityTypeService } from './activity/activity-type.service.js';
 import { ActivityService } from './activity/activity.service.js';
-import { AttachmentContentWriter } from './attachment/attachment-content-writer.js';
 import { AttachmentFileReaper } from './attachment/attachment-file-reaper.js';
 import { AttachmentService } from './attachment/attachment.service.js';
 import { InboundConfig } from './gateway/inbound-config.js';
@@ -45,6 +44,7 @@ import { OutboundConfig } from './outbound/outbound.config.js';
 import { OutboxSender } from './outbound/outbox-sender.js';
 import { OutboxService } from './outbound/outbox.service.js';
 import { INBOUND_ROUTER_PROVIDERS } from './router/providers.js';
+import { LargeValueWriter } from './schema/large-value-writer.js';
 import { TemplateService } from './template/template.service.js';
 import { ChatterEvents } from './thread/events.js';
 import { FollowerService } from './thread/follower.service.js';
@@ -65,9 +65,9 @@ const providers: Provider[] = [
   FollowerService,
   ThreadService,
   RecordLifecycleSubscriber,
+  LargeValueWriter,
   AttachmentService,
   AttachmentFileReaper,
-  AttachmentContentWriter,
   ActivityTypeService,
   ActivityService,
   ActivityDigest,

@@ -41,6 +41,16 @@ describe.each(DIALECTS)('ThreadService.post and logNote on %s', (dialect) => {
     expect(await followerEmails(task)).toEqual(['agent@example.test']);
   });
 
+  it('stores a large body whole (written after the insert on PostgreSQL) and keeps it on the returned message', async () => {
+    const task = await newTask();
+    const body = `<p>${'A long report line, repeated until the body is far past the size written apart. '.repeat(1200)}</p>`;
+    const message = await t.threads.post(task, { body, author: agent });
+    expect(message.body).toBe(body);
+    const stored = await t.em().findOneOrFail(Message, message.id);
+    expect(stored.body).toBe(body);
+    expect(stored.preview.length).toBeGreaterThan(0);
+  });
+
   it('a customer who posts does not become a follower', async () => {
     const task = await newTask();
     await t.threads.post({ model: 'task', id: String(task.id) }, { body: 'From outside', author: customer });
