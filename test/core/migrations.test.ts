@@ -32,6 +32,20 @@ describe.each(DIALECTS)('chatter migrations on %s', (dialect) => {
       expect(applied).toEqual(CHATTER_MIGRATIONS[dialect].map((m) => m.name));
       expect(await schemaDifference(orm)).toEqual([]);
       expect(await migrateChatter(orm)).toEqual([]);
+      if (dialect === 'postgresql') {
+        // the large columns compress with lz4 (PostgreSQL 14+, as here), not pglz
+        const rows = await orm.em.getConnection().execute<{ column: string; compression: string }[]>(
+          `select attrelid::regclass::text || '.' || attname as column, attcompression as compression from pg_attribute
+           where attrelid::regclass::text in ('chatter_inbound_email', 'chatter_attachment', 'chatter_message') and attname in ('raw', 'content', 'body', 'trimmed_body')
+           order by 1`,
+        );
+        expect(rows.map((r) => `${r.column}=${r.compression}`)).toEqual([
+          'chatter_attachment.content=l',
+          'chatter_inbound_email.raw=l',
+          'chatter_message.body=l',
+          'chatter_message.trimmed_body=l',
+        ]);
+      }
     });
   });
 
