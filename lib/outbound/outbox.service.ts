@@ -55,14 +55,21 @@ export class OutboxService {
   /** `queueNotificationMails` for several messages, in one insert; the mails queued for each */
   async queueNotificationMailsOf(em: EntityManager, items: { message: Message; recipients: MailRecipient[] }[]): Promise<number[]> {
     const aliases = new Map<string, string | null>();
+    const stored = await this.storedAliases(em, items.filter((i) => i.recipients.length).map(({ message }) => ({ model: message.resModel, id: message.resId })));
     const perMessage: Record<string, unknown>[][] = [];
-    for (const { message, recipients } of items) perMessage.push(recipients.length ? await this.notificationMails(em, message, recipients, aliases) : []);
+    for (const { message, recipients } of items) perMessage.push(recipients.length ? await this.notificationMails(em, message, recipients, aliases, stored) : []);
     await bulkInsert(em, OutgoingMail, perMessage.flat());
     return perMessage.map((rows) => rows.length);
   }
 
-  /** the outbox rows of one message; `aliases`: the threads' reply addresses found so far */
-  private async notificationMails(em: EntityManager, message: Message, recipients: MailRecipient[], aliases: Map<string, string | null>): Promise<Record<string, unknown>[]> {
+  /** the outbox rows of one message; `aliases`: the threads' reply addresses found so far; `stored`: their stored aliases */
+  private async notificationMails(
+    em: EntityManager,
+    message: Message,
+    recipients: MailRecipient[],
+    aliases: Map<string, string | null>,
+    stored: Map<string, string>,
+  ): Promise<Record<string, unknown>[]> {
     const ref = { model: message.resModel, id: message.resId };
     const record = await this.models.load(em, ref);
     const recordName = this.models.displayName(this.models.get(ref.model), record);
@@ -70,7 +77,7 @@ export class OutboxService {
     const author = message.author ? { name: message.author.name, email: message.author.email } : null;
     const from = notificationFrom(author, this.fromRules());
     const key = `${ref.model}\0${ref.id}`;
-    if (!aliases.has(key)) aliases.set(key, (await this.config.recordAlias?.(ref, record)) ?? (await this.storedAlias(em, ref)));
+    if (!aliases.has(key)) aliases.set(key, (await this.config.recordAlias?.(ref, record)) ?? stored.get(key) ?? null);
     const alias = aliases.get(key) ?? null;
     const { domain, secret } = this.config;
     const replyName = author?.name ?? this.config.systemName;
@@ -126,10 +133,20 @@ export class OutboxService {
     return row;
   }
 
-  /** an active stored alias that posts on this very record (`forceThreadId`), as an address */
-  private async storedAlias(em: EntityManager, ref: ThreadRef): Promise<string | null> {
-    const alias = await em.findOne(Alias, { model: ref.model, forceThreadId: ref.id, active: true }, { orderBy: { id: 'asc' } });
-    return alias ? `${alias.name}@${alias.domain || this.config.domain.name}` : null;
+  /** per thread (`model\0id`), the first active stored alias that posts on that very record (`forceThreadId`), as an address */
+  private async storedAliases(em: EntityManager, refs: ThreadRef[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (refs.length === 0) return out;
+    const found = await em.find(
+      Alias,
+      { model: { $in: [...new Set(refs.map((r) => r.model))] }, forceThreadId: { $in: [...new Set(refs.map((r) => r.id))] }, active: true },
+      { orderBy: { id: 'asc' } },
+    );
+    for (const alias of found) {
+      const key = `${alias.model}\0${alias.forceThreadId}`;
+      if (!out.has(key)) out.set(key, `${alias.name}@${alias.domain || this.config.domain.name}`);
+    }
+    return out;
   }
 
   private fromRules() {

@@ -34,7 +34,7 @@ describe.each(DIALECTS)('chatter migrations on %s', (dialect) => {
       expect(await migrateChatter(orm)).toEqual([]);
       if (dialect === 'postgresql') {
         // the large columns compress with lz4 (PostgreSQL 14+, as here), not pglz
-        const rows = await orm.em.getConnection().execute<{ column: string; compression: string }[]>(
+        const rows: { column: string; compression: string }[] = await orm.em.getConnection().execute(
           `select attrelid::regclass::text || '.' || attname as column, attcompression as compression from pg_attribute
            where attrelid::regclass::text in ('chatter_inbound_email', 'chatter_attachment', 'chatter_message') and attname in ('raw', 'content', 'body', 'trimmed_body')
            order by 1`,
