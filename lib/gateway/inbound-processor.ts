@@ -131,14 +131,16 @@ export class InboundProcessor {
     const em = this.orm.em.fork();
     const now = new Date();
     const stale = new Date(now.getTime() - this.config.processingLeaseMs);
+    // the claimed rows come back with the UPDATE (all but the raw bytes: lazy, read by `parseAll` when needed)
+    const meta = em.getMetadata().get(InboundEmail);
+    const columns = meta.props.filter((p) => p.name !== 'raw' && p.fieldNames?.length).flatMap((p) => p.fieldNames);
     const claimed = await (em as SqlEntityManager)
       .createQueryBuilder(InboundEmail)
       .update({ status: 'processing', claimedAt: now, attempts: raw('attempts + 1') })
       .where({ id: { $in: ids }, $or: [{ status: 'received' }, { status: 'processing', claimedAt: null }, { status: 'processing', claimedAt: { $lt: stale } }] })
-      .returning(['id'])
-      .execute<{ id: number }[]>('all', false);
-    if (claimed.length === 0) return [];
-    return em.find(InboundEmail, { id: { $in: claimed.map((c) => Number(c.id)) } }, { orderBy: { id: 'asc' } });
+      .returning(columns as never[])
+      .execute<Record<string, unknown>[]>('all', false);
+    return claimed.map((row) => em.map(InboundEmail, row)).sort((a, b) => a.id - b.id);
   }
 
   /**
