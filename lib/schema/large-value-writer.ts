@@ -1,10 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { MikroORM, type ChangeSet, type EntityManager, type EntityMetadata, type EventArgs, type EventSubscriber } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@mikro-orm/sql';
-import { CompiledQuery } from 'kysely';
+import { MikroORM, type ChangeSet, type EventArgs, type EventSubscriber } from '@mikro-orm/core';
 import { Attachment } from '../entities/attachment.entity.js';
 import { Message } from '../entities/message.entity.js';
 import { chatterPlatform } from './chatter-migrator.js';
+import { updateRows, type RowUpdate } from './row-updates.js';
 
 /** the columns that can be large: a mail's bodies, an attachment's bytes */
 const LARGE_PROPERTIES = new Map<Function, string[]>([
@@ -14,8 +13,6 @@ const LARGE_PROPERTIES = new Map<Function, string[]>([
 
 /** a text from this size on is held out of the INSERT on PostgreSQL (bytes always are) */
 const LARGE_TEXT = 16 * 1024;
-/** bytes per UPDATE on PostgreSQL */
-const CHUNK_BYTES = 16 * 1024 * 1024;
 
 /** an entity's values held out of its INSERT, until its `afterCreate` */
 const heldOut = new WeakMap<object, Record<string, unknown>>();
@@ -26,7 +23,7 @@ const heldOut = new WeakMap<object, Record<string, unknown>>();
  * literal slowly — a 1.4 MB mail body (with its trimmed copy) took 150–190 ms to insert that way, 15–20 ms bound.
  * `beforeCreate` empties those values (the INSERT writes the empty value); the first `afterCreate` of the flush for
  * that entity (all its rows are inserted by then) puts them back, on the entities and in their snapshots, and writes
- * them in one UPDATE per chunk on PostgreSQL, one per row on SQLite (in process, small statements cost nothing).
+ * them together (`updateRows`).
  */
 @Injectable()
 export class LargeValueWriter implements EventSubscriber, OnModuleInit {
@@ -56,7 +53,7 @@ export class LargeValueWriter implements EventSubscriber, OnModuleInit {
   }
 
   async afterCreate({ em, meta }: EventArgs<any>): Promise<void> {
-    const rows: { id: number; values: Record<string, unknown> }[] = [];
+    const rows: RowUpdate[] = [];
     for (const changeSet of em.getUnitOfWork().getChangeSets() as ChangeSet<any>[]) {
       const held = changeSet.meta.class === meta!.class ? heldOut.get(changeSet.entity) : undefined;
       if (!held || changeSet.entity.id == null) continue;
@@ -66,45 +63,6 @@ export class LargeValueWriter implements EventSubscriber, OnModuleInit {
       Object.assign(changeSet.payload, held);
       rows.push({ id: changeSet.entity.id, values: held });
     }
-    if (rows.length) await this.write(em, meta!, rows);
-  }
-
-  private async write(em: EntityManager, meta: EntityMetadata, rows: { id: number; values: Record<string, unknown> }[]): Promise<void> {
-    const q = (name: string) => em.getPlatform().quoteIdentifier(name);
-    const column = (prop: string) => q(meta.properties[prop].fieldNames[0]);
-    const kysely = (em as SqlEntityManager).getKysely<any>();
-    const table = q(meta.tableName);
-    if (!this.postgres) {
-      for (const { id, values } of rows) {
-        const props = Object.keys(values);
-        const text = `update ${table} set ${props.map((p) => `${column(p)} = ?`).join(', ')} where ${column('id')} = ?`;
-        await kysely.executeQuery(CompiledQuery.raw(text, [...props.map((p) => values[p]), id]));
-      }
-      return;
-    }
-    // rows holding out the same columns share an UPDATE … FROM (VALUES …)
-    const groups = new Map<string, typeof rows>();
-    for (const row of rows) {
-      const key = Object.keys(row.values).join(',');
-      groups.set(key, [...(groups.get(key) ?? []), row]);
-    }
-    for (const [key, group] of groups) {
-      const props = key.split(',');
-      const types = ['integer', ...props.map((p) => meta.properties[p].columnTypes[0])];
-      const names = ['id', ...props.map((p) => meta.properties[p].fieldNames[0])].map(q);
-      for (let i = 0; i < group.length; ) {
-        const params: unknown[] = [];
-        const tuples: string[] = [];
-        for (let bytes = 0; i < group.length && (tuples.length === 0 || bytes <= CHUNK_BYTES); i++) {
-          const values = [group[i].id, ...props.map((p) => group[i].values[p])];
-          for (const v of values.slice(1)) bytes += (v as { length: number }).length;
-          tuples.push(`(${values.map((v, c) => (params.push(v), tuples.length ? `$${params.length}` : `cast($${params.length} as ${types[c]})`)).join(', ')})`);
-        }
-        const text =
-          `update ${table} as t set ${names.slice(1).map((n) => `${n} = v.${n}`).join(', ')} ` +
-          `from (values ${tuples.join(', ')}) as v(${names.join(', ')}) where t.${column('id')} = v.${names[0]}`;
-        await kysely.executeQuery(CompiledQuery.raw(text, params));
-      }
-    }
+    if (rows.length) await updateRows(em, meta!, rows);
   }
 }
