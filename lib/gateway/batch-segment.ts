@@ -1,6 +1,8 @@
-import type { InboundMail } from './inbound-mail.js';
 import type { ThreadRef } from '../model-registry.js';
-import type { PlannedMail } from './inbound-mail-handler.js';
+import { inBatchMessage } from '../router/route.js';
+import { PLANNED_RECORD_MARK, plannedRecordId, type RoutingLookups } from '../router/routing-lookups.js';
+import type { InboundMail } from './inbound-mail.js';
+import type { HandledMail, PlannedMail } from './inbound-mail-handler.js';
 
 /**
  * The mails of a batch planned since its last flush: they are routed one after the other and written together. A mail
@@ -56,6 +58,49 @@ export class BatchSegment {
         target.ref = ref;
       }
       if (planned.decision.status === 'delivered' && !byMessageId.has(planned.mail.messageId)) byMessageId.set(planned.mail.messageId, planned);
+    }
+  }
+
+  /**
+   * Once the messages are flushed: each reply to a mail of the segment gets its parent message (a parent inserted in
+   * the same flush would cost an UPDATE per reply; set now, the next flush batches them). Whether any was set.
+   */
+  linkParents(handled: HandledMail[]): boolean {
+    let linked = false;
+    for (const [i, done] of handled.entries()) {
+      const first = this.mails[i].planned.targets[0]?.target;
+      if (first?.kind !== 'thread' || !first.inBatch?.message || !done.posted[0]) continue;
+      done.posted[0].parent = first.inBatch.message;
+      linked = true;
+    }
+    return linked;
+  }
+
+  /**
+   * Once written: each result takes its message's id, reasons name the real ids instead of the stand-ins (a reply's
+   * parent message, a new record a loop refusal names), and the look-ups learn the messages and move the loop
+   * guard's counts from the stand-ins to the records.
+   */
+  written(handled: { id: number; done: HandledMail }[], lookups: RoutingLookups): void {
+    const placed = new Map<string, string>();
+    for (const [i, { id, done }] of handled.entries()) {
+      if (this.mails[i].planned.targets[0]?.created && done.result.resId) placed.set(plannedRecordId(id), done.result.resId);
+    }
+    for (const [i, { done }] of handled.entries()) {
+      const { row, mail, targets } = this.mails[i].planned;
+      const result = done.result;
+      if (placed.size && result.reason?.includes(PLANNED_RECORD_MARK)) {
+        for (const [placeholder, id] of placed) result.reason = result.reason.replaceAll(placeholder, id);
+      }
+      result.postedMessageId = done.posted[0]?.id ?? null;
+      for (const m of done.posted) lookups.rememberMessage(m);
+      const first = targets[0]?.target;
+      const inBatch = first?.kind === 'thread' ? first.inBatch : undefined;
+      if (inBatch?.message && result.reason) result.reason = result.reason.replace(inBatchMessage(inBatch.messageId), String(inBatch.message.id));
+      const placeholder = targets[0]?.created ? plannedRecordId(row.id) : inBatch?.placeholder;
+      if (result.status === 'delivered' && placeholder && result.resModel && result.resId) {
+        lookups.placeDelivery(mail.sender, result.resModel, placeholder, result.resId, result.decision, row.receivedAt);
+      }
     }
   }
 }

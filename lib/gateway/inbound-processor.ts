@@ -3,8 +3,7 @@ import { DeadlockException, FlushMode, LockWaitTimeoutException, MikroORM, Uniqu
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { AliasResolver } from '../router/alias-resolver.js';
-import { MAX_REFERENCES, PLANNED_RECORD_MARK, RoutingLookups, plannedRecordId } from '../router/routing-lookups.js';
-import { inBatchMessage } from '../router/route.js';
+import { MAX_REFERENCES, RoutingLookups, plannedRecordId } from '../router/routing-lookups.js';
 import type { Message } from '../entities/message.entity.js';
 import { NotificationService, PendingNotifications } from '../outbound/notification.service.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
@@ -295,39 +294,10 @@ export class InboundProcessor {
       if (first && !posted.has(planned.mail.messageId)) posted.set(planned.mail.messageId, first);
     }
     await em.flush();
-    // replies to a mail of the segment get their parent now that both have ids: the unit of work batches these
-    // updates, where a parent inserted in the same flush costs an UPDATE each
-    let linked = false;
-    for (const [i, { done }] of out.entries()) {
-      const first = segment.mails[i].planned.targets[0]?.target;
-      if (first?.kind !== 'thread' || !first.inBatch?.message || !done.posted[0]) continue;
-      done.posted[0].parent = first.inBatch.message;
-      linked = true;
-    }
-    if (linked) await em.flush();
+    if (segment.linkParents(out.map(({ done }) => done))) await em.flush();
     await this.notifications.writePending(em, relays);
     lookups.forgetPlannedMessages();
-    // the new records' stand-in ids, which a reason may name (a loop refusal of a reply to one)
-    const placed = new Map<string, string>();
-    for (const [i, { id, done }] of out.entries()) {
-      if (segment.mails[i].planned.targets[0]?.created && done.result.resId) placed.set(plannedRecordId(id), done.result.resId);
-    }
-    for (const [i, { done }] of out.entries()) {
-      if (placed.size && done.result.reason?.includes(PLANNED_RECORD_MARK)) {
-        for (const [placeholder, id] of placed) done.result.reason = done.result.reason.replaceAll(placeholder, id);
-      }
-      const { row, mail, targets } = segment.mails[i].planned;
-      done.result.postedMessageId = done.posted[0]?.id ?? null;
-      for (const m of done.posted) lookups.rememberMessage(m);
-      const first = targets[0]?.target;
-      const inBatch = first?.kind === 'thread' ? first.inBatch : undefined;
-      if (inBatch?.message) done.result.reason = done.result.reason!.replace(inBatchMessage(inBatch.messageId), String(inBatch.message.id));
-      // the loop guard counted the delivery on the new record's stand-in id
-      const placeholder = targets[0]?.created ? plannedRecordId(row.id) : inBatch?.placeholder;
-      if (done.result.status === 'delivered' && placeholder && done.result.resModel && done.result.resId) {
-        lookups.placeDelivery(mail.sender, done.result.resModel, placeholder, done.result.resId, done.result.decision, row.receivedAt);
-      }
-    }
+    segment.written(out, lookups);
     return out;
   }
 
