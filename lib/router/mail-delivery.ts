@@ -87,7 +87,7 @@ export class MailDelivery {
       author,
       emailFrom: mail.from,
       subject: mail.subject || null,
-      // a parent in the same write is linked once both have ids (see the inbound processor)
+      // a parent in the same write is linked once both have ids (`BatchSegment.linkParents`)
       parent: target.kind === 'thread' && target.parent && !target.inBatch ? em.getReference(Message, target.parent.id) : null,
       messageId,
       isInternal: internal,
