@@ -27,9 +27,15 @@ export async function updateRows(em: EntityManager, meta: EntityMetadata, rows: 
   const table = q(meta.tableName);
   const guards = Object.keys(only);
   if (chatterPlatform(em) === 'sqlite') {
+    const texts = new Map<string, string>();
     for (const { id, values } of rows) {
       const props = Object.keys(values);
-      const text = `update ${table} set ${props.map((p) => `${column(p)} = ?`).join(', ')} where ${[`${column('id')} = ?`, ...guards.map((g) => `${column(g)} = ?`)].join(' and ')}`;
+      const key = props.join(',');
+      let text = texts.get(key);
+      if (!text) {
+        text = `update ${table} set ${props.map((p) => `${column(p)} = ?`).join(', ')} where ${[`${column('id')} = ?`, ...guards.map((g) => `${column(g)} = ?`)].join(' and ')}`;
+        texts.set(key, text);
+      }
       await kysely.executeQuery(CompiledQuery.raw(text, [...props.map((p) => values[p]), id, ...guards.map((g) => only[g])]));
     }
     return;
