@@ -22,8 +22,8 @@ const heldOut = new WeakMap<object, Record<string, unknown>>();
  * ORM inlines every value into the statement's text: bytes as hex (twice their size), and PostgreSQL parses a long
  * literal slowly — a 1.4 MB mail body (with its trimmed copy) took 150–190 ms to insert that way, 15–20 ms bound.
  * `beforeCreate` empties those values (the INSERT writes the empty value); the first `afterCreate` of the flush for
- * that entity (all its rows are inserted by then) puts them back, on the entities and in their snapshots, and writes
- * them together (`updateRows`).
+ * such a row (all rows of its entity are inserted by then) puts them back, on the entities and in their snapshots,
+ * and writes them together (`updateRows`).
  */
 @Injectable()
 export class LargeValueWriter implements EventSubscriber, OnModuleInit {
@@ -52,7 +52,10 @@ export class LargeValueWriter implements EventSubscriber, OnModuleInit {
     if (Object.keys(held).length) heldOut.set(entity, held);
   }
 
-  async afterCreate({ em, meta }: EventArgs<any>): Promise<void> {
+  async afterCreate({ entity, em, meta }: EventArgs<any>): Promise<void> {
+    // the first entity of the flush with held values writes them all; the others find theirs written (and a flush
+    // of many rows without large values does not scan its change sets once per row)
+    if (!heldOut.has(entity)) return;
     const rows: RowUpdate[] = [];
     for (const changeSet of em.getUnitOfWork().getChangeSets() as ChangeSet<any>[]) {
       const held = changeSet.meta.class === meta!.class ? heldOut.get(changeSet.entity) : undefined;
