@@ -1,5 +1,6 @@
 import type { ThreadRef } from '../model-registry.js';
-import { inBatchMessage } from '../router/route.js';
+import type { Message } from '../entities/message.entity.js';
+import { inBatchMessage, type InBatchParent } from '../router/route.js';
 import { PLANNED_RECORD_MARK, plannedRecordId, type RoutingLookups } from '../router/routing-lookups.js';
 import type { InboundMail } from './inbound-mail.js';
 import type { HandledMail, PlannedMail } from './inbound-mail-handler.js';
@@ -19,6 +20,8 @@ export class BatchSegment {
   readonly mails: { index: number; planned: PlannedMail }[] = [];
   private readonly messageIds = new Set<string>();
   private readonly senders = new Set<string>();
+  /** the first mail of the segment that posts under each Message-ID (its position in `mails`): a reply's parent */
+  private readonly posting = new Map<string, number>();
 
   get size(): number {
     return this.mails.length;
@@ -28,6 +31,9 @@ export class BatchSegment {
     this.mails.push({ index, planned });
     this.messageIds.add(planned.mail.messageId);
     this.messageIds.add(planned.row.messageId);
+    if (planned.decision.status === 'delivered' && planned.targets.length && !this.posting.has(planned.mail.messageId)) {
+      this.posting.set(planned.mail.messageId, this.mails.length - 1);
+    }
     // what a mail writes of its sender that the rules read from the database: a new partner and its follow (contact
     // policies), an answer (once a day). The rest is in the batch's look-ups already: the partner, the loop counts.
     const writesSender = (this.sendersMatter && planned.targets.length > 0) || !!planned.decision.answer;
@@ -47,18 +53,24 @@ export class BatchSegment {
    * joins (`threadOf`: where a planned mail posts first), in order, so a reply to a reply follows the chain.
    */
   settle(threadOf: (planned: PlannedMail) => ThreadRef | undefined): void {
-    const byMessageId = new Map<string, PlannedMail>();
-    for (const { planned } of this.mails) {
+    for (const [position, { planned }] of this.mails.entries()) {
       for (const { target } of planned.targets) {
         if (target.kind !== 'thread' || !target.inBatch) continue;
-        const parent = byMessageId.get(target.inBatch.messageId);
-        const ref = parent && threadOf(parent);
-        if (!ref) throw new Error(`inbound mail ${planned.row.id}: the mail it answers (${target.inBatch.messageId}) is not in its batch`);
+        const parent = this.posting.get(target.inBatch.messageId);
+        const ref = parent !== undefined && parent < position ? threadOf(this.mails[parent].planned) : undefined;
+        if (!ref) throw new Error(`inbound mail ${planned.row.id}: the mail it answers (${target.inBatch.messageId}) is not before it in its batch`);
         if (ref.id !== target.ref.id) target.inBatch.placeholder = target.ref.id;
         target.ref = ref;
       }
-      if (planned.decision.status === 'delivered' && !byMessageId.has(planned.mail.messageId)) byMessageId.set(planned.mail.messageId, planned);
     }
+  }
+
+  /** the message the mail at `position` answers within the segment, once posted (`handled`: the segment's results) */
+  private parentMessage(position: number, handled: HandledMail[]): { inBatch: InBatchParent; message: Message } | undefined {
+    const first = this.mails[position].planned.targets[0]?.target;
+    if (first?.kind !== 'thread' || !first.inBatch) return undefined;
+    const message = handled[this.posting.get(first.inBatch.messageId)!]?.posted[0];
+    return message ? { inBatch: first.inBatch, message } : undefined;
   }
 
   /**
@@ -68,9 +80,9 @@ export class BatchSegment {
   linkParents(handled: HandledMail[]): boolean {
     let linked = false;
     for (const [i, done] of handled.entries()) {
-      const first = this.mails[i].planned.targets[0]?.target;
-      if (first?.kind !== 'thread' || !first.inBatch?.message || !done.posted[0]) continue;
-      done.posted[0].parent = first.inBatch.message;
+      const parent = this.parentMessage(i, handled);
+      if (!parent || !done.posted[0]) continue;
+      done.posted[0].parent = parent.message;
       linked = true;
     }
     return linked;
@@ -82,6 +94,7 @@ export class BatchSegment {
    * guard's counts from the stand-ins to the records.
    */
   written(handled: { id: number; done: HandledMail }[], lookups: RoutingLookups): void {
+    const results = handled.map(({ done }) => done);
     const placed = new Map<string, string>();
     for (const [i, { id, done }] of handled.entries()) {
       if (this.mails[i].planned.targets[0]?.created && done.result.resId) placed.set(plannedRecordId(id), done.result.resId);
@@ -94,10 +107,10 @@ export class BatchSegment {
       }
       result.postedMessageId = done.posted[0]?.id ?? null;
       for (const m of done.posted) lookups.rememberMessage(m);
+      const parent = this.parentMessage(i, results);
+      if (parent && result.reason) result.reason = result.reason.replace(inBatchMessage(parent.inBatch.messageId), String(parent.message.id));
       const first = targets[0]?.target;
-      const inBatch = first?.kind === 'thread' ? first.inBatch : undefined;
-      if (inBatch?.message && result.reason) result.reason = result.reason.replace(inBatchMessage(inBatch.messageId), String(inBatch.message.id));
-      const placeholder = targets[0]?.created ? plannedRecordId(row.id) : inBatch?.placeholder;
+      const placeholder = targets[0]?.created ? plannedRecordId(row.id) : first?.kind === 'thread' ? first.inBatch?.placeholder : undefined;
       if (result.status === 'delivered' && placeholder && result.resModel && result.resId) {
         lookups.placeDelivery(mail.sender, result.resModel, placeholder, result.resId, result.decision, row.receivedAt);
       }

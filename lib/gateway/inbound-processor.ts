@@ -4,7 +4,6 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { AliasResolver } from '../router/alias-resolver.js';
 import { MAX_REFERENCES, RoutingLookups, plannedRecordId } from '../router/routing-lookups.js';
-import type { Message } from '../entities/message.entity.js';
 import { NotificationService, PendingNotifications } from '../outbound/notification.service.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
 import { ThreadFollowers } from '../outbound/thread-followers.js';
@@ -281,17 +280,12 @@ export class InboundProcessor {
     lookups.followers = await ThreadFollowers.load(em, segment.mails.flatMap(({ planned }) => this.handler.threadsOf(planned)));
     const out: { id: number; done: HandledMail }[] = [];
     const relays = new PendingNotifications();
-    // each mail's first message by its Message-ID: the parent of a reply in the segment
-    const posted = new Map<string, Message>();
     for (const { index, planned } of segment.mails) {
-      for (const { target } of planned.targets) if (target.kind === 'thread' && target.inBatch) target.inBatch.message = posted.get(target.inBatch.messageId);
       try {
         out.push({ id: planned.row.id, done: await this.handler.complete(em, lookups, planned, relays) });
       } catch (error) {
         throw new MailFailure(index, error as Error);
       }
-      const first = out[out.length - 1].done.posted[0];
-      if (first && !posted.has(planned.mail.messageId)) posted.set(planned.mail.messageId, first);
     }
     await em.flush();
     if (segment.linkParents(out.map(({ done }) => done))) await em.flush();

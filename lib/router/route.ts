@@ -20,14 +20,13 @@ export type ParentMessage = Pick<Message, 'id' | 'isInternal'>;
 /**
  * The parent of a reply is a mail of the same batch, routed but not written yet: the reply joins it in the same write.
  * Until then `ref.id` may be a planned record's placeholder and the parent message has no id; the batch settles
- * both once the records are written, and `message` is the parent's message when the reply is posted.
+ * both once they are written (see `BatchSegment`).
  */
 export interface InBatchParent {
   messageId: string;
   isInternal: boolean;
   /** the planned record's stand-in id the reply was routed (and loop-counted) on, once settled to the real one */
   placeholder?: string;
-  message?: Message;
 }
 
 /** how a reason names the parent message of a reply in the batch until it has an id (then replaced by its id) */

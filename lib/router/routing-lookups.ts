@@ -73,8 +73,7 @@ const CHUNK = 500;
 export class RoutingLookups {
   private readonly messages = new Map<string, KnownMessage>();
   private readonly inbound = new Map<string, KnownInbound[]>();
-  /** `sender\0model\0id\0decision` → delivered mails within the loop window */
-  /** per sender: delivered mails per `model\0id\0decision` */
+  /** per sender: delivered mails within the loop window, per `model\0id\0decision` */
   private readonly loops = new Map<string, Map<string, number>>();
   private aliasList: ResolvedAlias[] | undefined;
   private readonly subtypes = new Map<string, Promise<number[]>>();
