@@ -3,10 +3,9 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { InboundEmail } from '../entities/inbound-email.entity.js';
 import type { Message } from '../entities/message.entity.js';
 import { Partner } from '../entities/partner.entity.js';
-import type { PendingNotifications } from '../outbound/notification.service.js';
 import { BounceRecorder } from '../router/bounce-recorder.js';
 import { InboundRouter } from '../router/inbound-router.js';
-import { MailDelivery, type PreparedTarget } from '../router/mail-delivery.js';
+import { MailDelivery, type DeferredWrites, type PreparedTarget } from '../router/mail-delivery.js';
 import type { ThreadRef } from '../model-registry.js';
 import type { RouteDecision } from '../router/route.js';
 import type { RoutingLookups } from '../router/routing-lookups.js';
@@ -64,8 +63,8 @@ export class InboundMailHandler {
     return planned.targets.map((t) => this.delivery.threadOf(t));
   }
 
-  /** `notifyLater`: the relays' notifications, for the caller to write after its flush */
-  async complete(em: EntityManager, lookups: RoutingLookups, { row, mail, decision, author, targets }: PlannedMail, notifyLater?: PendingNotifications): Promise<HandledMail> {
+  /** `later`: the relays' notifications and new followers, for the caller to write after its flush */
+  async complete(em: EntityManager, lookups: RoutingLookups, { row, mail, decision, author, targets }: PlannedMail, later?: DeferredWrites): Promise<HandledMail> {
     let reason = decision.reason;
     const posted: Message[] = [];
     let thread: { model: string; id: string } | undefined;
@@ -80,7 +79,7 @@ export class InboundMailHandler {
       if (partner) partner.bounceCount = 0;
     }
     for (const [i, prepared] of targets.entries()) {
-      const { ref, message } = await this.delivery.deliver(em, lookups, mail, prepared, author, i === 0, notifyLater);
+      const { ref, message } = await this.delivery.deliver(em, lookups, mail, prepared, author, i === 0, later);
       posted.push(message);
       thread ??= ref;
       // "alias support@example.test → new ticket" becomes "… → new ticket 7"

@@ -7,7 +7,9 @@ import { MAX_REFERENCES, RoutingLookups, plannedRecordId } from '../router/routi
 import { NotificationService, PendingNotifications } from '../outbound/notification.service.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
 import { ThreadFollowers } from '../outbound/thread-followers.js';
+import type { DeferredWrites } from '../router/mail-delivery.js';
 import { ChatterEvents } from '../thread/events.js';
+import { FollowerService, PendingFollows } from '../thread/follower.service.js';
 import { SubtypeService } from '../thread/subtype.service.js';
 import { withoutCreationLog } from '../thread/creation-log.js';
 import { ThreadService } from '../thread/thread.service.js';
@@ -55,6 +57,7 @@ export class InboundProcessor {
     private readonly events: ChatterEvents,
     private readonly outbox: OutboxSender,
     private readonly notifications: NotificationService,
+    private readonly followers: FollowerService,
   ) {}
 
   /** how rows that wait are scheduled again (the gateway sets it: it owns the scheduling) */
@@ -271,25 +274,26 @@ export class InboundProcessor {
 
   /**
    * Writes a segment: one flush for its new partners and records (ids for the messages' thread links), then every
-   * mail's messages, followers and marks, one flush for them all, and the relays' notifications and outbox mails in a
-   * few inserts (they need the messages' ids).
+   * mail's messages and marks, one flush for them all, and the new records' followers, the relays' notifications and
+   * outbox mails in a few inserts (they need the messages' ids).
    */
   private async writeSegment(em: EntityManager, lookups: RoutingLookups, segment: BatchSegment): Promise<{ id: number; done: HandledMail }[]> {
     await withoutCreationLog(() => em.flush());
     segment.settle((planned) => this.handler.threadsOf(planned)[0]);
     lookups.followers = await ThreadFollowers.load(em, segment.mails.flatMap(({ planned }) => this.handler.threadsOf(planned)));
     const out: { id: number; done: HandledMail }[] = [];
-    const relays = new PendingNotifications();
+    const later: DeferredWrites = { notifications: new PendingNotifications(), follows: new PendingFollows() };
     for (const { index, planned } of segment.mails) {
       try {
-        out.push({ id: planned.row.id, done: await this.handler.complete(em, lookups, planned, relays) });
+        out.push({ id: planned.row.id, done: await this.handler.complete(em, lookups, planned, later) });
       } catch (error) {
         throw new MailFailure(index, error as Error);
       }
     }
     await em.flush();
     if (segment.linkParents(out.map(({ done }) => done))) await em.flush();
-    await this.notifications.writePending(em, relays);
+    await this.followers.writePending(em, later.follows);
+    await this.notifications.writePending(em, later.notifications);
     lookups.forgetPlannedMessages();
     segment.written(out, lookups);
     return out;

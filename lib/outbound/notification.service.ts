@@ -5,7 +5,7 @@ import { Notification } from '../entities/notification.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import { OutboxSender } from './outbox-sender.js';
 import { OutboxService } from './outbox.service.js';
-import { bulkInsert } from './bulk-insert.js';
+import { bulkInsert } from '../schema/bulk-insert.js';
 import { computeRecipients, type Recipient, type RecipientPartner } from './recipients.js';
 
 /** mails queued per message, until `dispatch` after commit decides how they go out */

@@ -6,7 +6,7 @@ import { OutgoingMail } from '../entities/outgoing-mail.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import type { RecipientPartner } from './recipients.js';
 import { ModelRegistry, type ThreadRef } from '../model-registry.js';
-import { bulkInsert } from './bulk-insert.js';
+import { bulkInsert } from '../schema/bulk-insert.js';
 import { OutboundConfig } from './outbound.config.js';
 import { signReplyAddress } from './reply-address.js';
 import { formatAddress, notificationFrom } from './sender-identity.js';

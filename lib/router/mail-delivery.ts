@@ -6,6 +6,7 @@ import { Subtype } from '../entities/subtype.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import { InboundConfig } from '../gateway/inbound-config.js';
 import type { PendingNotifications } from '../outbound/notification.service.js';
+import type { PendingFollows } from '../thread/follower.service.js';
 import type { InboundMail } from '../gateway/inbound-mail.js';
 import { ModelRegistry, type ChatterModel, type ThreadRef } from '../model-registry.js';
 import { runAsActor } from '../thread/actor.js';
@@ -16,6 +17,12 @@ import { PartnerService } from '../thread/partner.service.js';
 import { ThreadService } from '../thread/thread.service.js';
 import type { RouteTarget } from './route.js';
 import type { RoutingLookups } from './routing-lookups.js';
+
+/** What a batch writes once its messages are flushed: the relays' notifications, the new records' followers. */
+export interface DeferredWrites {
+  notifications: PendingNotifications;
+  follows: PendingFollows;
+}
 
 /** A route target made ready before the batch's records are written: the record to create, or the thread to post on. */
 export interface PreparedTarget {
@@ -74,7 +81,7 @@ export class MailDelivery {
     { target, created }: PreparedTarget,
     author: Partner | null,
     first: boolean,
-    notifyLater?: PendingNotifications,
+    later?: DeferredWrites,
   ): Promise<{ ref: ThreadRef; message: Message }> {
     const ref = this.threadOf({ target, created });
     const record = created ?? (await this.models.load(em, ref));
@@ -101,15 +108,21 @@ export class MailDelivery {
       attachments: mail.attachments,
       notify: !mail.autoReply,
       followers: lookups.followers,
-      notifyLater,
+      notifyLater: later?.notifications,
     });
     if (created && author) {
       // a new follower gets the default subtypes: looked up once per batch
       const subtypes = await lookups.defaultSubtypes(ref.model, author.isInternal);
       const following = !author.id ? false : lookups.followers?.has(ref) ? lookups.followers.follows(ref, author.id) : undefined;
-      const follower = await this.followers.follow(em, ref, author, subtypes.map((id) => em.getReference(Subtype, id)), following);
+      let subtypeIds = subtypes;
+      if (following === false && author.id && later) {
+        later.follows.items.push({ ref, partnerId: author.id, subtypeIds });
+      } else {
+        const follower = await this.followers.follow(em, ref, author, subtypes.map((id) => em.getReference(Subtype, id)), following);
+        subtypeIds = follower.subtypes.getItems().map((s) => s.id);
+      }
       // a reply later in the same write relays to them too
-      lookups.followers?.add(ref, author, follower.subtypes.getItems().map((s) => s.id));
+      lookups.followers?.add(ref, author, subtypeIds);
     }
     if (!created) await this.config.hooksFor(ref.model).onMessageUpdate?.(mail, record);
     return { ref, message };

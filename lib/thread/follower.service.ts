@@ -4,7 +4,18 @@ import { Follower } from '../entities/follower.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import type { Subtype } from '../entities/subtype.entity.js';
 import type { ThreadRef } from '../model-registry.js';
+import { bulkInsert, insertRows } from '../schema/bulk-insert.js';
 import { SubtypeService } from './subtype.service.js';
+
+/**
+ * Partners to make follow threads they do not follow yet (the records an inbound batch creates, each followed by its
+ * sender), written together by `FollowerService.writePending` once the partners and records have ids. Through the
+ * unit of work a follower and its subtypes cost ~4 ms per 50 (the many-to-many collection's change tracking);
+ * written natively they are two INSERTs.
+ */
+export class PendingFollows {
+  readonly items: { ref: ThreadRef; partnerId: number; subtypeIds: number[] }[] = [];
+}
 
 /** Who follows a record and for which subtypes (Odoo's `_message_subscribe`). */
 @Injectable()
@@ -29,6 +40,20 @@ export class FollowerService {
     }
     if (wanted) follower.subtypes.set(wanted);
     return follower;
+  }
+
+  /** writes `pending`'s followers and their subtypes, in `em`'s transaction (none may follow its thread already) */
+  async writePending(em: EntityManager, pending: PendingFollows): Promise<void> {
+    if (pending.items.length === 0) return;
+    const now = new Date();
+    const rows = pending.items.map(({ ref, partnerId }) => ({ resModel: ref.model, resId: ref.id, partner: partnerId, createdAt: now }));
+    const inserted = await bulkInsert(em, Follower, rows, ['id', 'resModel', 'resId', 'partner']);
+    const key = (model: unknown, id: unknown, partnerId: unknown) => `${model}\0${id}\0${Number(partnerId)}`;
+    const followerId = new Map(inserted.map((row) => [key(row.resModel, row.resId, row.partner), row.id]));
+    const subtypes = em.getMetadata().get(Follower).properties.subtypes;
+    const links = pending.items.flatMap(({ ref, partnerId, subtypeIds }) => subtypeIds.map((id) => [followerId.get(key(ref.model, ref.id, partnerId)), id]));
+    if (links.length) await insertRows(em, subtypes.pivotTable, [subtypes.joinColumns[0], subtypes.inverseJoinColumns[0]], links);
+    pending.items.length = 0;
   }
 
   async unfollow(em: EntityManager, ref: ThreadRef, partnerId: number): Promise<boolean> {
