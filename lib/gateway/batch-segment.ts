@@ -74,18 +74,14 @@ export class BatchSegment {
   }
 
   /**
-   * Once the messages are flushed: each reply to a mail of the segment gets its parent message (a parent inserted in
-   * the same flush would cost an UPDATE per reply; set now, the next flush batches them). Whether any was set.
+   * Once the segment's mails are delivered, before their messages are written: each reply to a mail of the segment
+   * gets its parent message (linked once both have ids, see `ThreadService.writePending`).
    */
-  linkParents(handled: HandledMail[]): boolean {
-    let linked = false;
+  linkParents(handled: HandledMail[]): void {
     for (const [i, done] of handled.entries()) {
       const parent = this.parentMessage(i, handled);
-      if (!parent || !done.posted[0]) continue;
-      done.posted[0].parent = parent.message;
-      linked = true;
+      if (parent && done.posted[0]) done.posted[0].parent = parent.message;
     }
-    return linked;
   }
 
   /**

@@ -12,7 +12,7 @@ import { ChatterEvents } from '../thread/events.js';
 import { FollowerService, PendingFollows } from '../thread/follower.service.js';
 import { SubtypeService } from '../thread/subtype.service.js';
 import { withoutCreationLog } from '../thread/creation-log.js';
-import { ThreadService } from '../thread/thread.service.js';
+import { PendingMessages, ThreadService } from '../thread/thread.service.js';
 import { InboundConfig } from './inbound-config.js';
 import type { InboundMail } from './inbound-mail.js';
 import { BatchSegment } from './batch-segment.js';
@@ -273,16 +273,16 @@ export class InboundProcessor {
   }
 
   /**
-   * Writes a segment: one flush for its new partners and records (ids for the messages' thread links), then every
-   * mail's messages and marks, one flush for them all, and the new records' followers, the relays' notifications and
-   * outbox mails in a few inserts (they need the messages' ids).
+   * Writes a segment: one flush for its new partners and records (ids for the messages' thread links); then every
+   * mail's messages in a few inserts, one flush for the rest of the unit of work (attachments, bounce marks, records
+   * changed by hooks), and the new records' followers, the relays' notifications and outbox mails in a few inserts.
    */
   private async writeSegment(em: EntityManager, lookups: RoutingLookups, segment: BatchSegment): Promise<{ id: number; done: HandledMail }[]> {
     await withoutCreationLog(() => em.flush());
     segment.settle((planned) => this.handler.threadsOf(planned)[0]);
     lookups.followers = await ThreadFollowers.load(em, segment.mails.flatMap(({ planned }) => this.handler.threadsOf(planned)));
     const out: { id: number; done: HandledMail }[] = [];
-    const later: DeferredWrites = { notifications: new PendingNotifications(), follows: new PendingFollows() };
+    const later: DeferredWrites = { messages: new PendingMessages(), notifications: new PendingNotifications(), follows: new PendingFollows() };
     for (const { index, planned } of segment.mails) {
       try {
         out.push({ id: planned.row.id, done: await this.handler.complete(em, lookups, planned, later) });
@@ -290,8 +290,9 @@ export class InboundProcessor {
         throw new MailFailure(index, error as Error);
       }
     }
+    segment.linkParents(out.map(({ done }) => done));
+    await this.threads.writePending(em, later.messages);
     await em.flush();
-    if (segment.linkParents(out.map(({ done }) => done))) await em.flush();
     await this.followers.writePending(em, later.follows);
     await this.notifications.writePending(em, later.notifications);
     lookups.forgetPlannedMessages();

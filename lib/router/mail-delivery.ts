@@ -7,6 +7,7 @@ import type { Partner } from '../entities/partner.entity.js';
 import { InboundConfig } from '../gateway/inbound-config.js';
 import type { PendingNotifications } from '../outbound/notification.service.js';
 import type { PendingFollows } from '../thread/follower.service.js';
+import type { PendingMessages } from '../thread/thread.service.js';
 import type { InboundMail } from '../gateway/inbound-mail.js';
 import { ModelRegistry, type ChatterModel, type ThreadRef } from '../model-registry.js';
 import { runAsActor } from '../thread/actor.js';
@@ -18,8 +19,9 @@ import { ThreadService } from '../thread/thread.service.js';
 import type { RouteTarget } from './route.js';
 import type { RoutingLookups } from './routing-lookups.js';
 
-/** What a batch writes once its messages are flushed: the relays' notifications, the new records' followers. */
+/** What a batch writes together once its new records have ids: the messages, then their notifications, the followers. */
 export interface DeferredWrites {
+  messages: PendingMessages;
   notifications: PendingNotifications;
   follows: PendingFollows;
 }
@@ -109,6 +111,7 @@ export class MailDelivery {
       notify: !mail.autoReply,
       followers: lookups.followers,
       notifyLater: later?.notifications,
+      insertLater: later?.messages,
     });
     if (created && author) {
       // a new follower gets the default subtypes: looked up once per batch
