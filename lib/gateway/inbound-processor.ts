@@ -132,7 +132,9 @@ export class InboundProcessor {
     const em = this.orm.em.fork();
     const now = new Date();
     const stale = new Date(now.getTime() - this.config.processingLeaseMs);
-    // the claimed rows come back with the UPDATE (all but the raw bytes: lazy, read by `parseAll` when needed)
+    // the claimed rows come back with the UPDATE (all but the raw bytes: lazy, read by `parseAll` when needed), as
+    // detached rows: processing reads them and writes its results natively, so they need no unit of work (merging a
+    // thousand into one cost ~85 ms)
     const meta = em.getMetadata().get(InboundEmail);
     const columns = meta.props.filter((p) => p.name !== 'raw' && p.fieldNames?.length).flatMap((p) => p.fieldNames);
     const claimed = await (em as SqlEntityManager)
@@ -140,8 +142,16 @@ export class InboundProcessor {
       .update({ status: 'processing', claimedAt: now, attempts: raw('attempts + 1') })
       .where({ id: { $in: ids }, $or: [{ status: 'received' }, { status: 'processing', claimedAt: null }, { status: 'processing', claimedAt: { $lt: stale } }] })
       .returning(columns as never[])
-      .execute<Record<string, unknown>[]>('all', false);
-    return claimed.map((row) => em.map(InboundEmail, row)).sort((a, b) => a.id - b.id);
+      .execute<Record<string, unknown>[]>('all', true);
+    // mapping gave the columns their properties' names and dates; custom types (the JSON recipients) convert here
+    const platform = em.getPlatform();
+    const custom = meta.props.filter((p) => p.customType && p.name !== 'raw');
+    return claimed
+      .map((row) => {
+        for (const prop of custom) row[prop.name] = prop.customType!.convertToJSValue(row[prop.name], platform);
+        return Object.assign(new InboundEmail(), row);
+      })
+      .sort((a, b) => a.id - b.id);
   }
 
   /**
