@@ -1,7 +1,5 @@
 import type { EntityManager, EntityName } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@mikro-orm/sql';
-import { CompiledQuery } from 'kysely';
-import { chatterPlatform } from './chatter-migrator.js';
+import { placeholders, runNative } from './native-query.js';
 
 const CHUNK = 500;
 
@@ -55,17 +53,12 @@ export async function insertRows(
   returning: string[] = [],
 ): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
-  const kysely = (em as SqlEntityManager).getKysely<any>();
-  const postgres = chatterPlatform(em) === 'postgresql';
   for (let i = 0; i < values.length; i += CHUNK) {
     const chunk = values.slice(i, i + CHUNK);
-    let n = 0;
-    const tuples = chunk.map((row) => `(${row.map(() => (postgres ? `$${++n}` : '?')).join(', ')})`);
     const sql =
-      `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${tuples.join(', ')}` +
+      `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${chunk.map((row) => `(${placeholders(row)})`).join(', ')}` +
       (returning.length ? ` returning ${returning.map(quote).join(', ')}` : '');
-    const result = await kysely.executeQuery(CompiledQuery.raw(sql, chunk.flat()));
-    if (returning.length) out.push(...(result.rows as Record<string, unknown>[]));
+    out.push(...(await runNative(em, sql, chunk.flat())));
   }
   return out;
 }
