@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@mikro-orm/sql';
-import { Follower } from '../entities/follower.entity.js';
 import type { ThreadRef } from '../model-registry.js';
-import { PARTNER_FIELDS, recipientPartner, type RecipientPartner } from './recipients.js';
+import { placeholders, runNative } from '../schema/native-query.js';
+import { recipientPartner, type RecipientPartner } from './recipients.js';
 
 /** values per IN list */
 const CHUNK = 500;
@@ -26,14 +25,15 @@ export class ThreadFollowers {
     for (const [model, set] of ids) {
       const all = [...set];
       for (let i = 0; i < all.length; i += CHUNK) {
-        const rows = await (em as SqlEntityManager)
-          .createQueryBuilder(Follower, 'f')
-          .select([...PARTNER_FIELDS, 'f.resId as resId', 's.id as subtypeId'] as never)
-          .join('f.partner', 'p')
-          .leftJoin('f.subtypes', 's')
-          .where({ resModel: model, resId: { $in: all.slice(i, i + CHUNK) } })
-          .orderBy({ id: 'asc' })
-          .execute<Record<string, unknown>[]>('all', false);
+        const list = all.slice(i, i + CHUNK);
+        // a plain read with bound values (the tables are the chatter's migrations', so are their column names)
+        const rows = await runNative<Record<string, unknown>>(
+          em,
+          'select p.id, p.email, p.name, p.user_id as "userId", p.active, p.blacklisted, p.notification_preference as preference, ' +
+            'f.res_id as "resId", fs.subtype_id as "subtypeId" from chatter_follower f join chatter_partner p on p.id = f.partner_id ' +
+            `left join chatter_follower_subtype fs on fs.follower_id = f.id where f.res_model = ? and f.res_id in (${placeholders(list)}) order by f.id`,
+          [model, ...list],
+        );
         for (const row of rows) {
           const thread = out.byThread.get(key({ model, id: String(row.resId) }))!;
           const partner = recipientPartner(row);
