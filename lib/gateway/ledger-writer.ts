@@ -1,6 +1,6 @@
 import { MikroORM, type EntityManager } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail, type InboundSourceKind, type InboundStatus } from '../entities/inbound-email.entity.js';
+import { placeholders, runNative } from '../schema/native-query.js';
 
 /** A ledger row to store, as the gateway built it. */
 export type LedgerRowValues = Pick<InboundEmail, 'mailbox' | 'raw' | 'size' | 'sha256' | 'messageId' | 'recipients' | 'fallbackModel'> & {
@@ -85,24 +85,25 @@ export class LedgerWriter {
   }
 
   /**
-   * One INSERT for the group, through Kysely so the raw bytes travel as bound parameters (the ORM would inline
-   * them into the SQL text as hex); a row whose source already delivered it is skipped by the unique key.
+   * One INSERT for the group, the raw bytes bound as parameters (the ORM would inline them into the SQL text as hex);
+   * a row whose source already delivered it is skipped by the unique key.
    */
   private async insert(em: EntityManager, rows: LedgerRowValues[]): Promise<LedgerEntry[]> {
     const key = (r: { sourceKind: string; sourceKey: string }) => `${r.sourceKind}\0${r.sourceKey}`;
     const firsts = new Map<string, LedgerRowValues>();
     for (const row of rows) if (!firsts.has(key(row))) firsts.set(key(row), row);
-    const kysely = (em as SqlEntityManager).getKysely<any>();
     const platform = em.getPlatform();
     // the values as the ORM would store them: a date is a timestamp on SQLite, a boolean an integer
     const receivedAt = platform.processDateProperty(new Date());
     const autoReply = platform.getBooleanTypeDeclarationSQL() === 'boolean' ? false : 0;
-    const inserted: { id: number | string; source_kind: string; source_key: string }[] = await kysely
-      .insertInto('chatter_inbound_email')
-      .values([...firsts.values()].map((r) => ({ ...columns(r), received_at: receivedAt, auto_reply: autoReply })))
-      .onConflict((oc: any) => oc.columns(['source_kind', 'source_key']).doNothing())
-      .returning(['id', 'source_kind', 'source_key'])
-      .execute();
+    const values = [...firsts.values()].map((r) => [...columnValues(r), receivedAt, autoReply]);
+    const inserted = await runNative<{ id: number | string; source_kind: string; source_key: string }>(
+      em,
+      `insert into chatter_inbound_email (${[...COLUMNS, 'received_at', 'auto_reply'].join(', ')}) ` +
+        `values ${values.map((row) => `(${placeholders(row)})`).join(', ')} ` +
+        'on conflict (source_kind, source_key) do nothing returning id, source_kind, source_key',
+      values.flat(),
+    );
     const entries = new Map<string, LedgerEntry>();
     for (const row of inserted) entries.set(key({ sourceKind: row.source_kind, sourceKey: row.source_key }), { id: Number(row.id), duplicate: false, status: 'received' });
     const known = [...firsts.values()].filter((r) => !entries.has(key(r))).map((r) => r.sourceKey);
@@ -127,19 +128,11 @@ export class LedgerWriter {
   }
 }
 
-/** the row as columns, with the defaults the entity would give it */
-function columns(r: LedgerRowValues): Record<string, unknown> {
-  return {
-    source_kind: r.sourceKind,
-    source_key: r.sourceKey,
-    mailbox: r.mailbox,
-    raw: r.raw,
-    size: r.size,
-    sha256: r.sha256,
-    message_id: r.messageId,
-    recipients: r.recipients === null ? null : JSON.stringify(r.recipients),
-    fallback_model: r.fallbackModel,
-    status: 'received',
-    attempts: 0,
-  };
+/** the ledger's columns a new row sets (with `received_at` and `auto_reply`) */
+const COLUMNS = ['source_kind', 'source_key', 'mailbox', 'raw', 'size', 'sha256', 'message_id', 'recipients', 'fallback_model', 'status', 'attempts'];
+
+/** the row's values in the order of `COLUMNS`, with the defaults the entity would give it */
+function columnValues(r: LedgerRowValues): unknown[] {
+  const recipients = r.recipients === null ? null : JSON.stringify(r.recipients);
+  return [r.sourceKind, r.sourceKey, r.mailbox, r.raw, r.size, r.sha256, r.messageId, recipients, r.fallbackModel, 'received', 0];
 }
