@@ -10,6 +10,8 @@ import type { ResolvedImapMailbox } from './imap-mailbox-config.js';
 
 /** a batch never holds more than this many bytes of mail (at least one mail, whatever its size) */
 const MAX_BATCH_BYTES = 32 << 20;
+/** the mails past the cursor are searched for (and sized) once for this many batches, not once per batch */
+const BATCHES_PER_SEARCH = 20;
 
 export interface ImapFetchResult {
   /** false when another replica holds the mailbox: nothing was done */
@@ -106,8 +108,8 @@ export class ImapFetcher {
     // failed in this run: retried next run, not again now
     const retryLater = new Set<number>();
     while (!shouldStop()) {
-      const uids = await this.nextBatch(client, mailbox, cursor, retryLater);
-      if (!uids.length) {
+      const batches = await this.nextBatches(client, mailbox, cursor, retryLater);
+      if (!batches.length) {
         // nothing left to take but the refused: what else is below uidNext was taken, or read by a person (Odoo
         // fetches unseen mail only), so the cursor can wait just before the first refused mail, or pass them all
         const last = Math.min(uidNextAtOpen, ...retryLater) - 1;
@@ -117,41 +119,55 @@ export class ImapFetcher {
         }
         return;
       }
-      const batch = await this.takeBatch(client, mailbox, validity, cursor, uids, result, retryLater, shouldStop);
-      await this.settle(client, mailbox, batch);
-      // the cursor passes every mail up to the first one still waiting (failed and left, or not reached)
-      const settled = new Set([...batch.done, ...batch.parked]);
-      let last = cursor.lastUid;
-      for (const uid of batch.uids) {
-        if (!settled.has(uid)) break;
-        last = uid;
-      }
-      if (last > cursor.lastUid) {
-        cursor = { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
-        await this.saveCursor(mailbox, owner, cursor);
+      for (const uids of batches) {
+        if (shouldStop()) return;
+        const batch = await this.takeBatch(client, mailbox, validity, cursor, uids, result, retryLater, shouldStop);
+        await this.settle(client, mailbox, batch);
+        // the cursor passes every mail up to the first one still waiting (failed and left, or not reached)
+        const settled = new Set([...batch.done, ...batch.parked]);
+        let last = cursor.lastUid;
+        for (const uid of batch.uids) {
+          if (!settled.has(uid)) break;
+          last = uid;
+        }
+        if (last > cursor.lastUid) {
+          cursor = { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
+          await this.saveCursor(mailbox, owner, cursor);
+        }
       }
     }
   }
 
-  /** the oldest mails past the cursor still to take (unseen ones, when success means `\Seen`), at most a batch */
-  private async nextBatch(client: ImapFlow, mailbox: ResolvedImapMailbox, cursor: ImapCursor, skip: Set<number>): Promise<number[]> {
+  /**
+   * The oldest mails past the cursor still to take (unseen ones, when success means `\Seen`), in batches of at most
+   * `batchSize` mails and MAX_BATCH_BYTES, up to BATCHES_PER_SEARCH batches: one SEARCH and one FETCH of their sizes
+   * for them all (a SEARCH per batch re-read the whole list of UIDs still waiting each time).
+   */
+  private async nextBatches(client: ImapFlow, mailbox: ResolvedImapMailbox, cursor: ImapCursor, skip: Set<number>): Promise<number[][]> {
     const range = `${cursor.lastUid + 1}:*`;
     const found = await client.search(mailbox.onSuccess === 'seen' ? { uid: range, seen: false } : { uid: range }, { uid: true });
     if (!Array.isArray(found)) throw new Error(`IMAP mailbox "${mailbox.name}": the server refused to search ${mailbox.folder}`);
     // `n:*` always matches the highest UID, even below n
-    const uids = found.filter((uid) => uid > cursor.lastUid && !skip.has(uid)).sort((a, b) => a - b).slice(0, mailbox.batchSize);
-    if (uids.length <= 1) return uids;
+    const uids = found.filter((uid) => uid > cursor.lastUid && !skip.has(uid)).sort((a, b) => a - b).slice(0, mailbox.batchSize * BATCHES_PER_SEARCH);
+    if (uids.length <= 1) return uids.length ? [uids] : [];
     const sizes = await client.fetchAll(uids, { uid: true, size: true }, { uid: true });
     const sizeOf = new Map(sizes.map((m) => [m.uid, m.size ?? 0]));
+    const batches: number[][] = [];
+    let batch: number[] = [];
     let bytes = 0;
-    const batch: number[] = [];
     for (const uid of uids) {
       if (!sizeOf.has(uid)) continue; // expunged meanwhile
-      bytes += sizeOf.get(uid)!;
-      if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
+      const size = sizeOf.get(uid)!;
+      if (batch.length > 0 && (batch.length >= mailbox.batchSize || bytes + size > MAX_BATCH_BYTES)) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
+      }
       batch.push(uid);
+      bytes += size;
     }
-    return batch;
+    if (batch.length) batches.push(batch);
+    return batches;
   }
 
   private async takeBatch(
