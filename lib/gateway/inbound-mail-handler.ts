@@ -63,7 +63,7 @@ export class InboundMailHandler {
     return planned.targets.map((t) => this.delivery.threadOf(t));
   }
 
-  /** `later`: the relays' notifications and new followers, for the caller to write after its flush */
+  /** `later`: the messages, the relays' notifications and the new followers, which the caller writes together */
   async complete(em: EntityManager, lookups: RoutingLookups, { row, mail, decision, author, targets }: PlannedMail, later?: DeferredWrites): Promise<HandledMail> {
     let reason = decision.reason;
     const posted: Message[] = [];
