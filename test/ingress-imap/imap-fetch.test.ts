@@ -79,6 +79,22 @@ describe.each(DIALECTS)('IMAP fetch into the ledger (%s)', (dialect) => {
     expect(reply).toMatchObject({ resModel: 'ticket', resId: original.resId });
   });
 
+  it('takes more mails than one search plans in one fetch, each once and oldest first', async () => {
+    // batches of 3: 70 mails are 24 batches, planned by two SEARCHes (20 batches, then 4) and a last one finding none
+    const ids = Array.from({ length: 70 }, (_, i) => `many-${i}`);
+    await dovecot.appendMany(ids.map((id, i) => rawMail({ id, from: `Sender ${i} <sender${i}@outside.test>` })));
+    expect(await app.ingress.fetchNow('imap')).toMatchObject({ received: 70, duplicates: 0, failed: 0 });
+
+    const rows = (await app.ledger()).filter((r) => r.messageId.startsWith('<many-'));
+    expect(rows.map((r) => r.messageId)).toEqual(ids.map(messageId));
+    // they are the folder's last 70 (an earlier mail was marked unread again on purpose)
+    const mails = (await dovecot.list()).slice(-70);
+    expect(mails.every((m) => m.flags.has('\\Seen'))).toBe(true);
+    expect((await app.state())!.lastUid).toBe(mails.at(-1)!.uid);
+    await app.settle();
+    expect((await app.messages(ids.map(messageId))).length).toBe(70);
+  });
+
   it('reports health per mailbox and tests connections with a readable error', async () => {
     const [health] = await app.ingress.health();
     expect(health).toMatchObject({ name: 'imap', server: `${IMAP_USERS.test}@127.0.0.1:${dovecot.port}/INBOX`, idle: null, lastError: null, fetching: false });
