@@ -15,10 +15,6 @@ const RESULT_FIELDS = [
  * round trip and a change set per row, for values already known.
  */
 export async function writeLedgerResults(em: EntityManager, results: { id: number; result: InboundResult }[]): Promise<void> {
-  const platform = em.getPlatform();
-  const nativeBoolean = platform.getBooleanTypeDeclarationSQL() === 'boolean';
-  // the values as the ORM would store them: a date is a timestamp on SQLite, a boolean an integer
-  const stored = (value: unknown) => (value instanceof Date ? platform.processDateProperty(value) : typeof value === 'boolean' && !nativeBoolean ? Number(value) : value);
-  const rows = results.map(({ id, result }) => ({ id, values: Object.fromEntries(RESULT_FIELDS.map((f) => [f, stored(result[f])])) }));
+  const rows = results.map(({ id, result }) => ({ id, values: Object.fromEntries(RESULT_FIELDS.map((f) => [f, result[f]])) }));
   await updateRows(em, em.getMetadata().get(InboundEmail), rows, { status: 'processing' });
 }

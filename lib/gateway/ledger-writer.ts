@@ -92,11 +92,8 @@ export class LedgerWriter {
     const key = (r: { sourceKind: string; sourceKey: string }) => `${r.sourceKind}\0${r.sourceKey}`;
     const firsts = new Map<string, LedgerRowValues>();
     for (const row of rows) if (!firsts.has(key(row))) firsts.set(key(row), row);
-    const platform = em.getPlatform();
-    // the values as the ORM would store them: a date is a timestamp on SQLite, a boolean an integer
-    const receivedAt = platform.processDateProperty(new Date());
-    const autoReply = platform.getBooleanTypeDeclarationSQL() === 'boolean' ? false : 0;
-    const values = [...firsts.values()].map((r) => [...columnValues(r), receivedAt, autoReply]);
+    const receivedAt = new Date();
+    const values = [...firsts.values()].map((r) => [...columnValues(r), receivedAt, false]);
     const inserted = await runNative<{ id: number | string; source_kind: string; source_key: string }>(
       em,
       `insert into chatter_inbound_email (${[...COLUMNS, 'received_at', 'auto_reply'].join(', ')}) ` +

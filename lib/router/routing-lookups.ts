@@ -133,12 +133,11 @@ export class RoutingLookups {
       }
     }
     const senders = [...new Set(subjects.map((s) => s.mail.sender).filter((s): s is string => !!s))];
-    const since = em.getPlatform().processDateProperty(lookups.since);
     for (const list of chunks(senders)) {
       const counts = await runNative<{ sender: string; res_model: string | null; res_id: string | null; decision: string | null; n: number | string }>(
         em,
         `select sender, res_model, res_id, decision, count(*) as n from chatter_inbound_email where sender in (${placeholders(list)}) and status = ? and received_at >= ? group by sender, res_model, res_id, decision`,
-        [...list, 'delivered', since],
+        [...list, 'delivered', lookups.since],
       );
       for (const c of counts) lookups.addLoop(c.sender, c.res_model, c.res_id, c.decision, Number(c.n));
       const bouncing = await runNative<{ email: string }>(em, `select email from chatter_partner where email in (${placeholders(list)}) and bounce_count > 0`, list);

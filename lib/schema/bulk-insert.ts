@@ -19,8 +19,6 @@ export async function bulkInsert<T extends object>(
   if (rows.length === 0) return [];
   const meta = em.getMetadata().get(entity);
   const props = meta.properties as Record<string, { fieldNames: string[]; type: unknown }>;
-  const platform = em.getPlatform();
-  const nativeBoolean = platform.getBooleanTypeDeclarationSQL() === 'boolean';
   const properties = Object.keys(rows[0]);
   const column = (p: string) => {
     const prop = props[p];
@@ -28,14 +26,8 @@ export async function bulkInsert<T extends object>(
     return { name: prop.fieldNames[0], json: String(prop.type).toLowerCase().includes('json') };
   };
   const columns = properties.map(column);
-  const values = rows.map((row) =>
-    properties.map((p, c) => {
-      const value = row[p];
-      if (value instanceof Date) return platform.processDateProperty(value);
-      if (typeof value === 'boolean' && !nativeBoolean) return Number(value);
-      return columns[c].json && value !== null ? JSON.stringify(value) : value;
-    }),
-  );
+  // dates and booleans are stored by `runNative`; JSON properties are stringified here
+  const values = rows.map((row) => properties.map((p, c) => (columns[c].json && row[p] !== null ? JSON.stringify(row[p]) : row[p])));
   const back = returning.map((p) => [props[p].fieldNames[0], p] as const);
   const inserted = await insertRows(em, meta.tableName, columns.map((c) => c.name), values, back.map(([name]) => name));
   return inserted.map((raw) => Object.fromEntries(back.map(([name, p]) => [p, raw[name]])));

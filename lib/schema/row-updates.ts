@@ -2,7 +2,7 @@ import type { EntityManager, EntityMetadata } from '@mikro-orm/core';
 import { chatterPlatform } from './chatter-migrator.js';
 import { runNative } from './native-query.js';
 
-/** one row's new values, by property, as stored (dates and booleans already in the platform's form) */
+/** one row's new values, by property (dates and booleans are bound in the platform's form by `runNative`) */
 export interface RowUpdate {
   id: number;
   values: Record<string, unknown>;
