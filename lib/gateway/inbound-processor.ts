@@ -206,8 +206,8 @@ export class InboundProcessor {
       handled = await this.orm.em.fork().transactional(async (tx) => {
         const lookups = await RoutingLookups.load(tx, batch, {
           loopWindowMs: this.config.loopWindowMs,
-          aliases: () => this.aliases.all(joinTransaction(tx)),
-          defaultSubtypes: async (model, internal) => (await this.subtypes.defaults(joinTransaction(tx), model, internal)).map((s) => s.id),
+          aliases: () => this.aliases.all(tx),
+          defaultSubtypes: (model, internal) => this.subtypes.defaultIds(tx, model, internal),
         });
         // the batch's unit of work: its partners, records, messages and followers are written in a few flushes (its
         // look-ups must not flush: each would write one mail's rows alone)

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from '@mikro-orm/core';
 import { ChatterConfig } from '../chatter.config.js';
-import { Alias, type AliasContactPolicy } from '../entities/alias.entity.js';
+import type { AliasContactPolicy } from '../entities/alias.entity.js';
+import { runNative } from '../schema/native-query.js';
 import { ModelRegistry } from '../model-registry.js';
 
 /** An alias, declared with `@Chatter({ alias })` or stored as an `Alias` row. */
@@ -51,15 +52,21 @@ export class AliasResolver {
 
   /** every active alias; a stored alias replaces a declared one with the same address */
   async all(em: EntityManager): Promise<ResolvedAlias[]> {
-    const stored = (await em.find(Alias, { active: true })).map((a) => ({
-      name: a.name.toLowerCase(),
-      domain: (a.domain || this.config.defaultDomain.name).toLowerCase(),
-      model: a.model,
-      defaults: a.defaults ?? {},
-      forceThreadId: a.forceThreadId,
-      contactPolicy: a.contactPolicy,
-      localPartOnly: a.localPartOnly,
-      bounceMessage: a.bounceMessage,
+    // plain rows: every inbound batch reads them, and the ORM's query cost ~0.5 ms of it
+    const rows = await runNative<Record<string, unknown>>(
+      em,
+      'select name, domain, model, defaults, force_thread_id, contact_policy, local_part_only, bounce_message from chatter_alias where active = ?',
+      [true],
+    );
+    const stored = rows.map((a) => ({
+      name: String(a.name).toLowerCase(),
+      domain: (String(a.domain ?? '') || this.config.defaultDomain.name).toLowerCase(),
+      model: String(a.model),
+      defaults: (typeof a.defaults === 'string' ? JSON.parse(a.defaults) : a.defaults) ?? {},
+      forceThreadId: a.force_thread_id === null || a.force_thread_id === undefined ? null : String(a.force_thread_id),
+      contactPolicy: a.contact_policy as AliasContactPolicy,
+      localPartOnly: Boolean(a.local_part_only),
+      bounceMessage: (a.bounce_message as string | null) ?? null,
       source: 'stored' as const,
     }));
     const key = (a: ResolvedAlias) => `${a.name}@${a.domain}`;

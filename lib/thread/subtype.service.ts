@@ -1,6 +1,7 @@
 import { BadRequestException, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { MikroORM, type EntityManager } from '@mikro-orm/core';
 import { BUILTIN_SUBTYPES, Subtype, type BuiltinSubtype } from '../entities/subtype.entity.js';
+import { runNative } from '../schema/native-query.js';
 
 /** The built-in subtypes (Discussions, Note, Activities), created at boot when missing, and subtype look-ups. */
 @Injectable()
@@ -36,6 +37,16 @@ export class SubtypeService implements OnApplicationBootstrap {
   async defaults(em: EntityManager, model: string, internalPartner: boolean): Promise<Subtype[]> {
     const all = await em.find(Subtype, { isDefault: true, $or: [{ resModel: null }, { resModel: model }] }, { orderBy: { sequence: 'asc', id: 'asc' } });
     return all.filter((s) => internalPartner || !s.internal);
+  }
+
+  /** `defaults`' ids, read as plain rows (an inbound batch asks once per model: the ORM's query cost ~1 ms each time) */
+  async defaultIds(em: EntityManager, model: string, internalPartner: boolean): Promise<number[]> {
+    const rows = await runNative<{ id: number | string; internal: unknown }>(
+      em,
+      'select id, internal from chatter_subtype where is_default = ? and (res_model is null or res_model = ?) order by sequence, id',
+      [true, model],
+    );
+    return rows.filter((s) => internalPartner || !s.internal).map((s) => Number(s.id));
   }
 
   /** subtypes by name, for the model; throws on an unknown name */
