@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DeadlockException, FlushMode, LockWaitTimeoutException, MikroORM, UniqueConstraintViolationException, raw, type EntityManager } from '@mikro-orm/core';
+import { DeadlockException, FlushMode, LockWaitTimeoutException, MikroORM, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { AliasResolver } from '../router/alias-resolver.js';
@@ -19,6 +19,7 @@ import { BatchSegment } from './batch-segment.js';
 import { InboundMailHandler, type HandledMail, type InboundResult, type PlannedMail } from './inbound-mail-handler.js';
 import { InboundParser } from './inbound-parser.js';
 import { writeLedgerResults } from './ledger-results.js';
+import { placeholders, runNative } from '../schema/native-query.js';
 
 /**
  * A reply whose parent mail is in the ledger but still being processed (by another worker: the two came in together)
@@ -132,24 +133,28 @@ export class InboundProcessor {
     const em = this.orm.em.fork();
     const now = new Date();
     const stale = new Date(now.getTime() - this.config.processingLeaseMs);
-    // the claimed rows come back with the UPDATE (all but the raw bytes: lazy, read by `parseAll` when needed), as
-    // detached rows: processing reads them and writes its results natively, so they need no unit of work (merging a
-    // thousand into one cost ~85 ms)
+    // the claimed rows come back with the UPDATE (all but the raw bytes: read by `parseAll` when needed) as plain
+    // objects: processing reads them and writes its results natively, so they need no unit of work (merging a thousand
+    // into one cost ~85 ms), nor an entity's per-property accessors (~9 ms)
     const meta = em.getMetadata().get(InboundEmail);
-    const columns = meta.props.filter((p) => p.name !== 'raw' && p.fieldNames?.length).flatMap((p) => p.fieldNames);
-    const claimed = await (em as SqlEntityManager)
-      .createQueryBuilder(InboundEmail)
-      .update({ status: 'processing', claimedAt: now, attempts: raw('attempts + 1') })
-      .where({ id: { $in: ids }, $or: [{ status: 'received' }, { status: 'processing', claimedAt: null }, { status: 'processing', claimedAt: { $lt: stale } }] })
-      .returning(columns as never[])
-      .execute<Record<string, unknown>[]>('all', true);
-    // mapping gave the columns their properties' names and dates; custom types (the JSON recipients) convert here
+    const props = meta.props.filter((p) => p.name !== 'raw' && p.fieldNames?.length);
+    const claimed = await runNative<Record<string, unknown>>(
+      em,
+      `update chatter_inbound_email set status = ?, claimed_at = ?, attempts = attempts + 1
+       where id in (${placeholders(ids)}) and (status = ? or (status = ? and (claimed_at is null or claimed_at < ?)))
+       returning ${props.flatMap((p) => p.fieldNames).join(', ')}`,
+      ['processing', now, ...ids, 'received', 'processing', stale],
+    );
+    // the driver's mapping gives the columns their properties' names and dates; custom types (the JSON recipients)
+    // convert here
+    const driver = em.getDriver();
     const platform = em.getPlatform();
-    const custom = meta.props.filter((p) => p.customType && p.name !== 'raw');
+    const custom = props.filter((p) => p.customType);
     return claimed
-      .map((row) => {
+      .map((raw) => {
+        const row = driver.mapResult(raw, meta) as Record<string, unknown>;
         for (const prop of custom) row[prop.name] = prop.customType!.convertToJSValue(row[prop.name], platform);
-        return Object.assign(new InboundEmail(), row);
+        return row as unknown as InboundEmail;
       })
       .sort((a, b) => a.id - b.id);
   }
