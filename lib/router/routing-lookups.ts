@@ -64,6 +64,23 @@ const FINAL: InboundStatus[] = ['delivered', 'bounced', 'rejected', 'ignored'];
 const CHUNK = 500;
 
 /**
+ * The batch's reads of the ledger, for `n` values. Neither filters on the status: with a status condition SQLite reads
+ * the status index instead of the Message-ID or sender one — every delivered row of the ledger, for every batch (~9 ms
+ * a batch at 6,000 rows, growing with the ledger). The rows a status rules out are few, and skipped in code.
+ */
+export const LEDGER_LOOKUPS = {
+  /** earlier rows with these Message-IDs (the duplicate rule keeps those with a final status) */
+  byMessageId: (n: number) => `select id, message_id, mailbox, status, source_kind from chatter_inbound_email where message_id in (${marks(n)}) order by id`,
+  /** per sender, record and decision: rows received since `?` (the loop guard counts the delivered ones) */
+  loopCounts: (n: number) =>
+    `select sender, res_model, res_id, decision, status, count(*) as n from chatter_inbound_email where sender in (${marks(n)}) and received_at >= ? group by sender, res_model, res_id, decision, status`,
+};
+
+function marks(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/**
  * The look-ups routing does for every mail — Message-IDs already posted, earlier ledger rows with the same Message-ID,
  * the aliases, the loop guard's counts — done once for a whole batch, in a few IN / GROUP BY queries instead of a
  * handful of queries per mail. Mails of the batch are routed one after the other in the batch's transaction, and what
@@ -125,23 +142,16 @@ export class RoutingLookups {
     }
     const ledgerIds = [...new Set(subjects.map((s) => s.row.messageId))];
     for (const ids of chunks(ledgerIds)) {
-      // by Message-ID alone, the status checked here: with a status condition SQLite reads the status index instead,
-      // every delivered row of the ledger (a batch took ~9 ms at 6,000 rows, growing with the ledger)
-      const found = await runNative<Record<string, unknown>>(
-        em,
-        `select id, message_id, mailbox, status, source_kind from chatter_inbound_email where message_id in (${placeholders(ids)}) order by id`,
-        ids,
-      );
+      const found = await runNative<Record<string, unknown>>(em, LEDGER_LOOKUPS.byMessageId(ids.length), ids);
       for (const row of found) {
         lookups.rememberInbound({ id: Number(row.id), messageId: String(row.message_id), mailbox: String(row.mailbox), status: row.status as InboundStatus, sourceKind: String(row.source_kind) });
       }
     }
     const senders = [...new Set(subjects.map((s) => s.mail.sender).filter((s): s is string => !!s))];
     for (const list of chunks(senders)) {
-      // on the sender index; the status is grouped on, not filtered on, for the same reason as above
       const counts = await runNative<{ sender: string; res_model: string | null; res_id: string | null; decision: string | null; status: string; n: number | string }>(
         em,
-        `select sender, res_model, res_id, decision, status, count(*) as n from chatter_inbound_email where sender in (${placeholders(list)}) and received_at >= ? group by sender, res_model, res_id, decision, status`,
+        LEDGER_LOOKUPS.loopCounts(list.length),
         [...list, lookups.since],
       );
       for (const c of counts) if (c.status === 'delivered') lookups.addLoop(c.sender, c.res_model, c.res_id, c.decision, Number(c.n));
