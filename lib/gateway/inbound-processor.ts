@@ -66,12 +66,13 @@ export class InboundProcessor {
 
   /** up to `limit` rows waiting for their first processing, oldest first, other than `except` */
   async freshRows(limit: number, except: number[]): Promise<number[]> {
-    const rows = await this.orm.em.fork().find(
-      InboundEmail,
-      { status: 'received', attempts: 0, ...(except.length ? { id: { $nin: except } } : {}) },
-      { fields: ['id'], orderBy: { id: 'asc' }, limit, disableIdentityMap: true },
+    // a plain query (every processing job asks): on the status index, read in id order
+    const rows = await runNative<{ id: number | string }>(
+      this.orm.em.fork(),
+      `select id from chatter_inbound_email where status = ? and attempts = 0${except.length ? ` and id not in (${placeholders(except)})` : ''} order by id limit ?`,
+      ['received', ...except, limit],
     );
-    return rows.map((r) => r.id);
+    return rows.map((r) => Number(r.id));
   }
 
   /** processes row `id` if it is waiting (or its claim expired); returns the row as it ends, null if there is none */
