@@ -6,7 +6,7 @@ import { detectAutoReply } from './auto-reply.js';
 import { detectBounce, isDaemon, type BounceReport } from './bounce-detector.js';
 import { parseMimeTree } from './mime-tree.js';
 import { trimQuotes } from './quote-trimmer.js';
-import { addressesIn, headerBlock, headerValues, messageIdList, messageIdOf, normalizeRaw } from './raw-mail.js';
+import { addressesIn, headerBlock, headerIndex, messageIdList, messageIdOf, normalizeRaw } from './raw-mail.js';
 
 /** A parsed inbound mail: everything the router and the delivery need, computed once. */
 export interface InboundMail {
@@ -69,7 +69,8 @@ export async function parseInbound(raw: Buffer, ctx: ParseContext): Promise<Inbo
 /** the mail with its `header()` look-up */
 export function inboundMail(data: InboundMailData): InboundMail {
   const { headerBlock: block, ...mail } = data;
-  return { ...mail, header: (name: string) => headerValues(block, name)[0] };
+  let index: Map<string, string[]> | undefined;
+  return { ...mail, header: (name: string) => (index ??= headerIndex(block)).get(name.toLowerCase())?.[0] };
 }
 
 /** parses a raw mail into plain, structured-cloneable data */
@@ -77,14 +78,16 @@ export async function parseInboundData(raw: Buffer, ctx: ParseContext): Promise<
   const input = normalizeRaw(raw);
   const parsed = await simpleParser(input, { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
   const block = headerBlock(input);
-  const header = (name: string) => headerValues(block, name)[0];
+  const index = headerIndex(block);
+  const headerValues = (name: string) => index.get(name.toLowerCase()) ?? [];
+  const header = (name: string) => headerValues(name)[0];
   const fromAddress = first(parsed.from);
   const sender = fromAddress?.address && isValidEmail(fromAddress.address) ? normalizeEmail(fromAddress.address) : null;
   const subject = (parsed.subject ?? '').replace(/\0/g, '').trim();
   const to = addresses(parsed.to);
   const cc = addresses(parsed.cc);
-  const recipients = unique([...to, ...cc, ...ENVELOPE_HEADERS.flatMap((h) => headerValues(block, h).flatMap(addressesIn)), ...ctx.envelope.map(normalizeEmail)]);
-  const returnPath = headerValues(block, 'return-path');
+  const recipients = unique([...to, ...cc, ...ENVELOPE_HEADERS.flatMap((h) => headerValues(h).flatMap(addressesIn)), ...ctx.envelope.map(normalizeEmail)]);
+  const returnPath = headerValues('return-path');
   const nullReturnPath = returnPath.length > 0 && returnPath.every((v) => /^<\s*>$/.test(v.trim()));
   const verdict = detectAutoReply(header, subject);
   const tree = parseMimeTree(input.toString('latin1'));

@@ -49,6 +49,25 @@ export function headerValues(block: string, name: string): string[] {
   return out;
 }
 
+/**
+ * Every header of an unfolded header block, by lower-cased name, in order: `headerValues` for all names at once (a
+ * parse asks for some twenty of them; a regular expression each cost more than the whole block's split).
+ */
+export function headerIndex(block: string): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  // the line breaks a multiline `^` matches at, as `headerValues` reads them
+  for (const line of block.split(/\r\n|[\n\r\u2028\u2029]/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).replace(/[ \t]+$/, '').toLowerCase();
+    const values = index.get(name);
+    const value = line.slice(colon + 1).trim();
+    if (values) values.push(value);
+    else index.set(name, [value]);
+  }
+  return index;
+}
+
 /** the `<id>` of a Message-ID header value, or undefined */
 export function messageIdOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
