@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DeadlockException, FlushMode, LockWaitTimeoutException, MikroORM, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
-import { AliasResolver } from '../router/alias-resolver.js';
+import { AliasResolver, type ResolvedAlias } from '../router/alias-resolver.js';
 import { MAX_REFERENCES, RoutingLookups, plannedRecordId } from '../router/routing-lookups.js';
 import { NotificationService, PendingNotifications } from '../outbound/notification.service.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
@@ -87,6 +87,7 @@ export class InboundProcessor {
    */
   async processMany(ids: number[]): Promise<void> {
     const rows = await this.claim([...new Set(ids)]);
+    const shared: SharedReads = { subtypes: new Map() };
     const parsing = await this.parseAll(rows);
     for (let i = 0; i < rows.length; i += this.config.batchSize) {
       const parsed = await Promise.all(parsing.slice(i, i + this.config.batchSize));
@@ -100,7 +101,7 @@ export class InboundProcessor {
       const waiting = await this.parentsInFlight(batch);
       if (waiting.size) await this.wait([...waiting]);
       const ready = batch.filter((item) => !waiting.has(item.row.id));
-      if (ready.length) await this.runBatch(ready);
+      if (ready.length) await this.runBatch(ready, shared);
     }
   }
 
@@ -206,14 +207,19 @@ export class InboundProcessor {
    * A deadlock, lock timeout or unique violation says nothing about the mails (another batch wrote the same rows):
    * the same batch runs again, a few times, before any mail is blamed.
    */
-  private async runBatch(batch: ClaimedMail[], attempt = 0): Promise<void> {
+  private async runBatch(batch: ClaimedMail[], shared: SharedReads, attempt = 0): Promise<void> {
     let handled: { id: number; done: HandledMail }[];
     try {
       handled = await this.orm.em.fork().transactional(async (tx) => {
         const lookups = await RoutingLookups.load(tx, batch, {
           loopWindowMs: this.config.loopWindowMs,
-          aliases: () => this.aliases.all(tx),
-          defaultSubtypes: (model, internal) => this.subtypes.defaultIds(tx, model, internal),
+          aliases: async () => (shared.aliases ??= await this.aliases.all(tx)),
+          defaultSubtypes: async (model, internal) => {
+            const key = `${model}\0${internal}`;
+            let ids = shared.subtypes.get(key);
+            if (!ids) shared.subtypes.set(key, (ids = await this.subtypes.defaultIds(tx, model, internal)));
+            return ids;
+          },
         });
         // the batch's unit of work: its partners, records, messages and followers are written in a few flushes (its
         // look-ups must not flush: each would write one mail's rows alone)
@@ -247,16 +253,16 @@ export class InboundProcessor {
       const error = failure instanceof MailFailure ? failure.error : (failure as Error);
       if (isTransient(error) && attempt < TRANSIENT_RETRIES) {
         await new Promise((r) => setTimeout(r, 25 * 2 ** attempt + Math.random() * 50));
-        return this.runBatch(batch, attempt + 1);
+        return this.runBatch(batch, shared, attempt + 1);
       }
       if (batch.length > 1 && failure instanceof MailFailure) {
         const k = failure.index;
-        if (k > 0) await this.runBatch(batch.slice(0, k));
-        await this.runBatch([batch[k]]);
-        if (k + 1 < batch.length) await this.runBatch(batch.slice(k + 1));
+        if (k > 0) await this.runBatch(batch.slice(0, k), shared);
+        await this.runBatch([batch[k]], shared);
+        if (k + 1 < batch.length) await this.runBatch(batch.slice(k + 1), shared);
       } else if (batch.length > 1) {
         this.logger.warn(`an inbound batch of ${batch.length} mails failed (${error.message}); processing them one by one`);
-        for (const item of batch) await this.runBatch([item]);
+        for (const item of batch) await this.runBatch([item], shared);
       } else if (error instanceof UniqueConstraintViolationException && /chatter_message[._"]+message_id/.test(error.message)) {
         // another worker posted the same Message-ID between our check and our commit (any other conflict fails the
         // mail below, for `reprocess`)
@@ -339,6 +345,15 @@ export class InboundProcessor {
       this.logger.error(`a chatter.inbound.processed listener failed: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * What every batch of one job reads alike, read by its first batch: the aliases and the default subtypes' ids (a
+ * job's few batches run within a second or so; the next job reads them again).
+ */
+interface SharedReads {
+  aliases?: ResolvedAlias[];
+  subtypes: Map<string, number[]>;
 }
 
 /** mail `index` of a batch threw `error` */
