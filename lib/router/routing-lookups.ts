@@ -77,7 +77,7 @@ export const LEDGER_LOOKUPS = {
 };
 
 function marks(n: number): string {
-  return Array.from({ length: n }, () => '?').join(', ');
+  return placeholders(Array.from({ length: n }));
 }
 
 /**
