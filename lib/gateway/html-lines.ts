@@ -1,3 +1,5 @@
+import { collapseSpaces } from '../thread/html.js';
+
 /**
  * An HTML body as the lines a reader sees, each with the offset in the HTML where it starts: the line-based quote
  * rules (talon's, via `planer`) run on the text, and a cut found there maps back to a cut in the HTML.
@@ -31,12 +33,12 @@ export function htmlLines(html: string): HtmlLine[] {
     const tag = m[2]?.toLowerCase();
     if (!tag || !BLOCK.has(tag)) continue;
     // a block boundary: the current line ends; an empty one just moves its start to this boundary
-    const visible = text.replace(/\s+/g, ' ').trim();
+    const visible = collapseSpaces(text).trim();
     if (visible) lines.push({ text: visible, start });
     text = '';
     start = m.index;
   }
-  const visible = text.replace(/\s+/g, ' ').trim();
+  const visible = collapseSpaces(text).trim();
   if (visible) lines.push({ text: visible, start });
   return lines;
 }

@@ -1,5 +1,5 @@
 import planer, { type PlanerReturnFlags } from 'planer';
-import { textToHtml } from '../thread/html.js';
+import { collapseSpaces, textToHtml } from '../thread/html.js';
 import { htmlLines } from './html-lines.js';
 import { extractReply, markLines } from './quote-lines.js';
 
@@ -127,5 +127,5 @@ function lastMatch(re: RegExp, text: string): number | undefined {
 }
 
 function visibleText(html: string): string {
-  return html.replace(/<style[\s\S]*?<\/style>|<head[\s\S]*?<\/head>/gi, '').replace(/<[^>]*>/g, '').replace(/&nbsp;|\s+/g, ' ').trim();
+  return collapseSpaces(html.replace(/<style[\s\S]*?<\/style>|<head[\s\S]*?<\/head>/gi, '').replace(/<[^>]*>/g, '').replace(/&nbsp;/g, ' ')).trim();
 }
