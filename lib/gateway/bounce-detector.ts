@@ -1,5 +1,5 @@
 import { addressesIn, messageIdOf } from './raw-mail.js';
-import { decodedBody, header, headersNamed, parseHeaderLines, walk, type MimeNode } from './mime-tree.js';
+import { decodedBody, header, headersNamed, parseHeaderLines, parseMimeTree, walk, type MimeNode } from './mime-tree.js';
 
 export type BounceAction = 'failed' | 'delayed' | 'delivered' | 'relayed' | 'expanded';
 
@@ -45,6 +45,22 @@ const DELAY_HINT = /will (continue to )?(re)?try|not yet been delivered|still (b
 const PERMANENT_HINT = /permanent|gave up|giving up|could not be delivered|has been returned|user unknown|does not exist|no such/i;
 const ORIGINAL_MARKER =
   /^[ \t]*(-{2,}.*(original message|copy of the message|returned message|undelivered message|message follows|unsent message|headers of|message header|forwarded message|attached message)|-{3,} ?(Below this line|The header of|Original message)|original message follows|unsent message below|Below this line is a copy|Your message reads|The original message was received|message was:|------ This is a copy)/im;
+
+/**
+ * What a report's MIME structure needs somewhere in the raw mail: a DSN or feedback part, a `multipart/report`, or an
+ * enclosed message (whose encoded body may hide one). Types and parameters are matched as `parseContentType` reads them.
+ */
+const REPORT_MARKER = /delivery-status|feedback-report|multipart\/report|message\/(rfc822|global)/i;
+
+/**
+ * `detectBounce` on a raw mail (latin1). Most mails are no report and come from no mail system: for them the MIME
+ * tree is not built (it was a tenth of a parse's own work), and the answer is the same — without a report marker,
+ * `detectBounce` looks only at the sender, the subject, the Return-Path and a VERP address.
+ */
+export function bounceIn(raw: string, ctx: BounceContext): BounceReport | undefined {
+  if (!REPORT_MARKER.test(raw) && !verpIdOf(ctx) && !isDaemon(ctx) && !ctx.returnPathEmpty && !BOUNCE_SUBJECT.test(ctx.subject)) return undefined;
+  return detectBounce(parseMimeTree(raw), ctx);
+}
 
 /** Recognises a bounce (DSN, feedback report, or an MTA's plain-text notice) from the MIME tree; undefined if not one. */
 export function detectBounce(tree: MimeNode, ctx: BounceContext): BounceReport | undefined {

@@ -3,8 +3,7 @@ import { isValidEmail, normalizeEmail } from '../thread/email-address.js';
 import { fitBody, htmlToPreview, sanitizeBody } from '../thread/html.js';
 import type { AttachmentInput } from '../thread/thread.service.js';
 import { detectAutoReply } from './auto-reply.js';
-import { detectBounce, isDaemon, type BounceReport } from './bounce-detector.js';
-import { parseMimeTree } from './mime-tree.js';
+import { bounceIn, isDaemon, type BounceReport } from './bounce-detector.js';
 import { trimQuotes } from './quote-trimmer.js';
 import { addressesIn, headerBlock, headerIndex, messageIdList, messageIdOf, normalizeRaw } from './raw-mail.js';
 
@@ -90,8 +89,7 @@ export async function parseInboundData(raw: Buffer, ctx: ParseContext): Promise<
   const returnPath = headerValues('return-path');
   const nullReturnPath = returnPath.length > 0 && returnPath.every((v) => /^<\s*>$/.test(v.trim()));
   const verdict = detectAutoReply(header, subject);
-  const tree = parseMimeTree(input.toString('latin1'));
-  const bounce = detectBounce(tree, {
+  const bounce = bounceIn(input.toString('latin1'), {
     recipients,
     bounceAddresses: ctx.bounceAddresses,
     fromAddress: sender ?? undefined,
