@@ -122,15 +122,23 @@ export class RoutingLookups {
       for (const id of mail.references.slice(-MAX_REFERENCES)) messageIds.add(id);
       if (mail.bounce?.originalMessageId) messageIds.add(mail.bounce.originalMessageId);
     }
-    // plain reads with bound values: through the ORM's query builder these four cost ~5 ms of a batch's main thread
-    for (const ids of chunks([...messageIds])) {
+    // plain reads with bound values: through the ORM's query builder these four cost ~5 ms of a batch's main thread.
+    // They are independent, so they are sent together: on PostgreSQL the driver starts each as soon as the one before
+    // it is answered, instead of when this thread next gets to it (a round trip's wait less, three times a batch)
+    const senders = [...new Set(subjects.map((s) => s.mail.sender).filter((s): s is string => !!s))];
+    await Promise.all([lookups.readMessages(em, [...messageIds]), lookups.readInbound(em, subjects), lookups.readSenders(em, senders)]);
+    return lookups;
+  }
+
+  private async readMessages(em: EntityManager, messageIds: string[]): Promise<void> {
+    for (const ids of chunks(messageIds)) {
       const found = await runNative<Record<string, unknown>>(
         em,
         `select id, message_id, res_model, res_id, message_type, is_internal from chatter_message where message_id in (${placeholders(ids)})`,
         ids,
       );
       for (const m of found) {
-        lookups.rememberMessage({
+        this.rememberMessage({
           id: Number(m.id),
           messageId: String(m.message_id),
           resModel: String(m.res_model),
@@ -140,24 +148,30 @@ export class RoutingLookups {
         });
       }
     }
-    const ledgerIds = [...new Set(subjects.map((s) => s.row.messageId))];
-    for (const ids of chunks(ledgerIds)) {
+  }
+
+  private async readInbound(em: EntityManager, subjects: LookupSubject[]): Promise<void> {
+    for (const ids of chunks([...new Set(subjects.map((s) => s.row.messageId))])) {
       const found = await runNative<Record<string, unknown>>(em, LEDGER_LOOKUPS.byMessageId(ids.length), ids);
       for (const row of found) {
-        lookups.rememberInbound({ id: Number(row.id), messageId: String(row.message_id), mailbox: String(row.mailbox), status: row.status as InboundStatus, sourceKind: String(row.source_kind) });
+        this.rememberInbound({ id: Number(row.id), messageId: String(row.message_id), mailbox: String(row.mailbox), status: row.status as InboundStatus, sourceKind: String(row.source_kind) });
       }
     }
-    const senders = [...new Set(subjects.map((s) => s.mail.sender).filter((s): s is string => !!s))];
+  }
+
+  /** the senders' deliveries within the loop window, and their partners */
+  private async readSenders(em: EntityManager, senders: string[]): Promise<void> {
     for (const list of chunks(senders)) {
-      const counts = await runNative<{ sender: string; res_model: string | null; res_id: string | null; decision: string | null; status: string; n: number | string }>(
-        em,
-        LEDGER_LOOKUPS.loopCounts(list.length),
-        [...list, lookups.since],
-      );
-      for (const c of counts) if (c.status === 'delivered') lookups.addLoop(c.sender, c.res_model, c.res_id, c.decision, Number(c.n));
-      await lookups.readPartners(em, list);
+      const [counts] = await Promise.all([
+        runNative<{ sender: string; res_model: string | null; res_id: string | null; decision: string | null; status: string; n: number | string }>(
+          em,
+          LEDGER_LOOKUPS.loopCounts(list.length),
+          [...list, this.since],
+        ),
+        this.readPartners(em, list),
+      ]);
+      for (const c of counts) if (c.status === 'delivered') this.addLoop(c.sender, c.res_model, c.res_id, c.decision, Number(c.n));
     }
-    return lookups;
   }
 
   /**
