@@ -296,8 +296,9 @@ export class InboundProcessor {
 
   /**
    * Writes a segment: one flush for its new partners and records (ids for the messages' thread links); then every
-   * mail's messages in a few inserts, one flush for the rest of the unit of work (attachments, bounce marks, records
-   * changed by hooks), and the new records' followers, the relays' notifications and outbox mails in a few inserts.
+   * mail's messages and the new records' followers in a few inserts, one flush for the rest of the unit of work
+   * (attachments, bounce marks, records changed by hooks), and the relays' notifications and outbox mails in a few
+   * inserts.
    */
   private async writeSegment(em: EntityManager, lookups: RoutingLookups, segment: BatchSegment): Promise<{ id: number; done: HandledMail }[]> {
     await withoutCreationLog(() => em.flush());
@@ -313,9 +314,9 @@ export class InboundProcessor {
       }
     }
     segment.linkParents(out.map(({ done }) => done));
-    await this.threads.writePending(em, later.messages);
+    // independent plain inserts, sent together (see `RoutingLookups.load`)
+    await Promise.all([this.threads.writePending(em, later.messages), this.followers.writePending(em, later.follows)]);
     await em.flush();
-    await this.followers.writePending(em, later.follows);
     await this.notifications.writePending(em, later.notifications);
     lookups.forgetPlannedMessages();
     segment.written(out, lookups);
