@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InboundEmail, Message, Notification, OutgoingMail, type InboundReceipt } from '../../lib/index.js';
+import { Follower, InboundEmail, Message, Notification, OutgoingMail, type InboundReceipt } from '../../lib/index.js';
+import { SubtypeService } from '../../lib/thread/subtype.service.js';
 import { Ticket } from '../../sample-app/ticket.entity.js';
 import { DIALECTS } from '../support/database.js';
 import { DOMAIN, mail, startInboundHost, type InboundHost } from './support/inbound-host.js';
@@ -55,6 +56,20 @@ describe.each(DIALECTS)('inbound batches on %s', (dialect) => {
     await host.settle();
     expect(await host.em().count(InboundEmail, { sourceKey: 'INBOX:1:101' })).toBe(1);
     expect(await host.row(first.value.id)).toMatchObject({ status: 'delivered', decision: 'alias' });
+  });
+
+  it("follows each new ticket by its sender, with a customer's default subtypes, whatever the batch's size", async () => {
+    const senders = Array.from({ length: 60 }, (_, i) => `follow${i}@outside.test`);
+    const receipts = await receiveAll(senders.map((from, i) => mail({ from, to: `support@${DOMAIN}`, subject: `Follow me ${i}` })));
+    const expected = await host.app.get(SubtypeService).defaultIds(host.em(), 'ticket', false);
+    expect(expected.length).toBeGreaterThan(0);
+    for (const [i, receipt] of receipts.entries()) {
+      const row = await host.row(receipt.id);
+      expect(row).toMatchObject({ status: 'delivered', resModel: 'ticket' });
+      const followers = await host.em().find(Follower, { resModel: 'ticket', resId: row.resId! }, { populate: ['partner', 'subtypes'] });
+      expect(followers.map((f) => f.partner.email)).toEqual([senders[i]]);
+      expect(followers[0].subtypes.getItems().map((s) => s.id).sort((a, b) => a - b)).toEqual([...expected].sort((a, b) => a - b));
+    }
   });
 
   it('routes each mail of a batch after the ones before it: replies, duplicates, loops and answers see the earlier mails', async () => {
