@@ -70,9 +70,7 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
       const ids = this.scheduled.take(job);
       // and fresh rows nobody took yet: mails another replica received (one per SMTP session, say) are processed in
       // batches too, whoever runs the job (the claim makes sure each row is processed once)
-      const room = this.scheduled.jobSize - ids.length;
-      if (room > 0) ids.push(...(await this.processor.freshRows(room, ids)));
-      await this.processor.processMany(ids);
+      await this.processor.processMany(ids, this.scheduled.jobSize - ids.length);
     });
     this.processor.retryLater = (ids, delayMs) => {
       if (!this.config.autoProcess) return; // processing is the host's to start

@@ -19,6 +19,7 @@ import { BatchSegment } from './batch-segment.js';
 import { InboundMailHandler, type HandledMail, type InboundResult, type PlannedMail } from './inbound-mail-handler.js';
 import { InboundParser } from './inbound-parser.js';
 import { writeLedgerResults } from './ledger-results.js';
+import { chatterPlatform } from '../schema/chatter-migrator.js';
 import { placeholders, runNative } from '../schema/native-query.js';
 
 /**
@@ -64,17 +65,6 @@ export class InboundProcessor {
   /** how rows that wait are scheduled again (the gateway sets it: it owns the scheduling) */
   retryLater: (ids: number[], delayMs: number) => void = () => undefined;
 
-  /** up to `limit` rows waiting for their first processing, oldest first, other than `except` */
-  async freshRows(limit: number, except: number[]): Promise<number[]> {
-    // a plain query (every processing job asks): on the status index, read in id order
-    const rows = await runNative<{ id: number | string }>(
-      this.orm.em.fork(),
-      `select id from chatter_inbound_email where status = ? and attempts = 0${except.length ? ` and id not in (${placeholders(except)})` : ''} order by id limit ?`,
-      ['received', ...except, limit],
-    );
-    return rows.map((r) => Number(r.id));
-  }
-
   /** processes row `id` if it is waiting (or its claim expired); returns the row as it ends, null if there is none */
   async process(id: number): Promise<InboundEmail | null> {
     await this.processMany([id]);
@@ -82,11 +72,12 @@ export class InboundProcessor {
   }
 
   /**
-   * Processes the rows among `ids` that are waiting (or whose claim expired), oldest first. Every mail starts parsing
-   * at once; each batch is routed as soon as its mails are parsed, while the workers parse the next ones.
+   * Processes the rows among `ids` that are waiting (or whose claim expired), and up to `fresh` more rows waiting for
+   * their first processing that no job took yet, oldest first. Every mail starts parsing at once; each batch is routed
+   * as soon as its mails are parsed, while the workers parse the next ones.
    */
-  async processMany(ids: number[]): Promise<void> {
-    const rows = await this.claim([...new Set(ids)]);
+  async processMany(ids: number[], fresh = 0): Promise<void> {
+    const rows = await this.claim([...new Set(ids)], fresh);
     const shared: SharedReads = { subtypes: new Map() };
     const parsing = await this.parseAll(rows);
     for (let i = 0; i < rows.length; i += this.config.batchSize) {
@@ -130,11 +121,26 @@ export class InboundProcessor {
     this.retryLater(ids, PARENT_WAIT_MS);
   }
 
-  private async claim(ids: number[]): Promise<InboundEmail[]> {
-    if (ids.length === 0) return [];
+  private async claim(ids: number[], fresh: number): Promise<InboundEmail[]> {
+    if (ids.length === 0 && fresh <= 0) return [];
     const em = this.orm.em.fork();
     const now = new Date();
     const stale = new Date(now.getTime() - this.config.processingLeaseMs);
+    const which: string[] = [];
+    const params: unknown[] = ['processing', now];
+    if (ids.length) {
+      which.push(`(id in (${placeholders(ids)}) and (status = ? or (status = ? and (claimed_at is null or claimed_at < ?))))`);
+      params.push(...ids, 'received', 'processing', stale);
+    }
+    if (fresh > 0) {
+      // rows no job took yet (another replica received them), claimed with the same statement; their conditions are
+      // checked on the row itself too: PostgreSQL checks those again on a row another worker claimed meanwhile, not
+      // the sub-select's answer, so no row is claimed twice (and skips rows another claim is taking: it takes others)
+      const others = ids.length ? ` and id not in (${placeholders(ids)})` : '';
+      const skipLocked = chatterPlatform(em) === 'postgresql' ? ' for update skip locked' : '';
+      which.push(`(status = ? and attempts = 0 and id in (select id from chatter_inbound_email where status = ? and attempts = 0${others} order by id limit ?${skipLocked}))`);
+      params.push('received', 'received', ...ids, fresh);
+    }
     // the claimed rows come back with the UPDATE (all but the raw bytes: read by `parseAll` when needed) as plain
     // objects: processing reads them and writes its results natively, so they need no unit of work (merging a thousand
     // into one cost ~85 ms), nor an entity's per-property accessors (~9 ms)
@@ -143,9 +149,9 @@ export class InboundProcessor {
     const claimed = await runNative<Record<string, unknown>>(
       em,
       `update chatter_inbound_email set status = ?, claimed_at = ?, attempts = attempts + 1
-       where id in (${placeholders(ids)}) and (status = ? or (status = ? and (claimed_at is null or claimed_at < ?)))
+       where ${which.join(' or ')}
        returning ${props.flatMap((p) => p.fieldNames).join(', ')}`,
-      ['processing', now, ...ids, 'received', 'processing', stale],
+      params,
     );
     // the driver's mapping gives the columns their properties' names and dates; custom types (the JSON recipients)
     // convert here
