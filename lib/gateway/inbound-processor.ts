@@ -20,7 +20,7 @@ import { InboundMailHandler, type HandledMail, type InboundResult, type PlannedM
 import { InboundParser } from './inbound-parser.js';
 import { writeLedgerResults } from './ledger-results.js';
 import { chatterPlatform } from '../schema/chatter-migrator.js';
-import { placeholders, runNative } from '../schema/native-query.js';
+import { placeholders, runNative, together } from '../schema/native-query.js';
 
 /**
  * A reply whose parent mail is in the ledger but still being processed (by another worker: the two came in together)
@@ -321,7 +321,7 @@ export class InboundProcessor {
     }
     segment.linkParents(out.map(({ done }) => done));
     // independent plain inserts, sent together (see `RoutingLookups.load`)
-    await Promise.all([this.threads.writePending(em, later.messages), this.followers.writePending(em, later.follows)]);
+    await together([this.threads.writePending(em, later.messages), this.followers.writePending(em, later.follows)]);
     await em.flush();
     await this.notifications.writePending(em, later.notifications);
     lookups.forgetPlannedMessages();

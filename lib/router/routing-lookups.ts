@@ -3,7 +3,7 @@ import type { InboundDecision, InboundEmail, InboundStatus } from '../entities/i
 import type { MessageType } from '../entities/message.entity.js';
 import { Partner } from '../entities/partner.entity.js';
 import type { InboundMail } from '../gateway/inbound-mail.js';
-import { placeholders, runNative } from '../schema/native-query.js';
+import { placeholders, runNative, together } from '../schema/native-query.js';
 import { normalizeEmail } from '../thread/email-address.js';
 import type { ThreadFollowers } from '../outbound/thread-followers.js';
 import type { ResolvedAlias } from './alias-resolver.js';
@@ -126,7 +126,7 @@ export class RoutingLookups {
     // They are independent, so they are sent together: on PostgreSQL the driver starts each as soon as the one before
     // it is answered, instead of when this thread next gets to it (a round trip's wait less, three times a batch)
     const senders = [...new Set(subjects.map((s) => s.mail.sender).filter((s): s is string => !!s))];
-    await Promise.all([lookups.readMessages(em, [...messageIds]), lookups.readInbound(em, subjects), lookups.readSenders(em, senders)]);
+    await together([lookups.readMessages(em, [...messageIds]), lookups.readInbound(em, subjects), lookups.readSenders(em, senders)]);
     return lookups;
   }
 
@@ -162,7 +162,7 @@ export class RoutingLookups {
   /** the senders' deliveries within the loop window, and their partners */
   private async readSenders(em: EntityManager, senders: string[]): Promise<void> {
     for (const list of chunks(senders)) {
-      const [counts] = await Promise.all([
+      const [counts] = await together([
         runNative<{ sender: string; res_model: string | null; res_id: string | null; decision: string | null; status: string; n: number | string }>(
           em,
           LEDGER_LOOKUPS.loopCounts(list.length),

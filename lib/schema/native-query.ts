@@ -33,6 +33,18 @@ async function execute<T>(em: EntityManager, sql: string, params: readonly unkno
   return (await (em as SqlEntityManager).getKysely<any>().executeQuery(CompiledQuery.raw(sql, stored))).rows as T[];
 }
 
+/**
+ * Waits for independent statements sent together (on PostgreSQL the driver starts each as soon as the one before it is
+ * answered) and returns their results; if any failed, throws the first failure — but only once all have settled, so
+ * that none is still running when the caller's transaction rolls back (on SQLite it would run in the next one).
+ */
+export async function together<T extends readonly unknown[]>(work: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 /** `?, ?, ?` for a list of values */
 export function placeholders(values: readonly unknown[]): string {
   return values.map(() => '?').join(', ');
