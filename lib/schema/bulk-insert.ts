@@ -47,12 +47,16 @@ export async function insertRows(
   const out: Record<string, unknown>[] = [];
   for (let i = 0; i < values.length; i += CHUNK) {
     const chunk = values.slice(i, i + CHUNK);
-    const sql =
-      `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${chunk.map((row) => `(${placeholders(row)})`).join(', ')}` +
-      (returning.length ? ` returning ${returning.map(quote).join(', ')}` : '');
+    const sql = insertSql(table, columns, chunk.length) + (returning.length ? ` returning ${returning.map(quote).join(', ')}` : '');
     out.push(...(await runNative(em, sql, chunk.flat())));
   }
   return out;
+}
+
+/** `insert into "table" ("a", "b") values (?, ?), (?, ?)…`: `rows` rows of `columns`, to bind in that order */
+export function insertSql(table: string, columns: string[], rows: number): string {
+  const row = `(${placeholders(columns)})`;
+  return `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`;
 }
 
 function quote(identifier: string): string {

@@ -4,7 +4,7 @@ import { Follower } from '../entities/follower.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import type { Subtype } from '../entities/subtype.entity.js';
 import type { ThreadRef } from '../model-registry.js';
-import { bulkInsert, insertRows } from '../schema/bulk-insert.js';
+import { bulkInsert, insertRows, insertSql } from '../schema/bulk-insert.js';
 import { chatterPlatform } from '../schema/chatter-migrator.js';
 import { placeholders, runNative } from '../schema/native-query.js';
 import { SubtypeService } from './subtype.service.js';
@@ -86,13 +86,13 @@ const PG_CHUNK = 1000;
 async function insertTogether(em: EntityManager, items: PendingFollows['items']): Promise<void> {
   const meta = em.getMetadata().get(Follower);
   const q = (name: string) => em.getPlatform().quoteIdentifier(name);
-  const [model, id, partner, createdAt] = (['resModel', 'resId', 'partner', 'createdAt'] as const).map((p) => q(meta.properties[p].fieldNames[0]));
+  const columns = (['resModel', 'resId', 'partner', 'createdAt'] as const).map((p) => meta.properties[p].fieldNames[0]);
+  const [model, id, partner] = columns.map(q);
   const pivot = meta.properties.subtypes;
   const now = new Date();
   const followers = items.map(({ ref, partnerId }) => [ref.model, ref.id, partnerId, now]);
   const links = items.flatMap(({ ref, partnerId, subtypeIds }) => subtypeIds.map((subtypeId) => [ref.model, ref.id, partnerId, subtypeId]));
-  const inserted =
-    `insert into ${q(meta.tableName)} (${model}, ${id}, ${partner}, ${createdAt}) values ${followers.map((row) => `(${placeholders(row)})`).join(', ')}`;
+  const inserted = insertSql(meta.tableName, columns, followers.length);
   if (links.length === 0) {
     await runNative(em, inserted, followers.flat());
     return;
