@@ -68,10 +68,12 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     this.jobs.register<ProcessJob>(INBOUND_PROCESS_JOB, async (job) => {
       const ids = this.scheduled.take(job);
+      if (!ids) return;
       // and fresh rows nobody took yet: mails another replica received (one per SMTP session, say) are processed in
       // batches too, whoever runs the job (the claim makes sure each row is processed once)
       await this.processor.processMany(ids, this.scheduled.jobSize - ids.length);
     });
+    this.processor.onFinal = (id) => this.scheduled.ended(id);
     this.processor.retryLater = (ids, delayMs) => {
       if (!this.config.autoProcess) return; // processing is the host's to start
       this.jobs.enqueue<ProcessJob>(INBOUND_PROCESS_JOB, { ids }, { key: `later:${ids[0]}:${Date.now()}`, delayMs }).catch((error: Error) => {

@@ -65,6 +65,9 @@ export class InboundProcessor {
   /** how rows that wait are scheduled again (the gateway sets it: it owns the scheduling) */
   retryLater: (ids: number[], delayMs: number) => void = () => undefined;
 
+  /** told of each row that reached its final status here (the gateway's scheduling skips it in later jobs) */
+  onFinal: (id: number) => void = () => undefined;
+
   /** processes row `id` if it is waiting (or its claim expired); returns the row as it ends, null if there is none */
   async process(id: number): Promise<InboundEmail | null> {
     await this.processMany([id]);
@@ -346,6 +349,7 @@ export class InboundProcessor {
   }
 
   private emitProcessed(id: number, result: Pick<InboundResult, 'status' | 'reason'>): void {
+    if (result.status !== 'received' && result.status !== 'processing') this.onFinal(id);
     try {
       this.events.emit('chatter.inbound.processed', { inboundEmailId: id, status: result.status, reason: result.reason ?? '' });
     } catch (error) {

@@ -10,6 +10,9 @@ export interface ProcessJob {
 /** batches per job: parsing one batch overlaps routing the previous one */
 const BATCHES_PER_JOB = 4;
 
+/** rows remembered as ended here, at most (a row whose own job runs on another replica is never looked up again) */
+const MAX_ENDED = 100_000;
+
 /**
  * Which committed ledger rows are processed together. Rows scheduled in the same tick share jobs (of a few batches
  * each); and a job that starts here also takes the rows this process scheduled since (their own jobs, when they run,
@@ -21,6 +24,11 @@ export class InboundSchedule {
   private unscheduled: number[] = [];
   /** scheduled by this process, not yet taken by a job running here */
   private readonly waiting = new Set<number>();
+  /**
+   * rows that reached their final status here, processed by an earlier job that took them along: their own job has
+   * nothing left to do for them (without this, each such job claimed its rows in vain, one more statement each)
+   */
+  private readonly endedHere = new Set<number>();
 
   constructor(
     private readonly jobs: JobRunner,
@@ -39,9 +47,20 @@ export class InboundSchedule {
     this.unscheduled.push(...ids);
   }
 
-  /** the rows a job starting now processes: its own, then rows waiting here, up to the job size */
-  take(job: ProcessJob): number[] {
-    const own = job.ids ?? (job.id === undefined ? [] : [job.id]);
+  /** a row reached its final status in this process */
+  ended(id: number): void {
+    this.endedHere.add(id);
+    if (this.endedHere.size > MAX_ENDED) this.endedHere.delete(this.endedHere.values().next().value!);
+  }
+
+  /**
+   * The rows a job starting now processes: its own, then rows waiting here, up to the job size; null when every row
+   * of its own already ended here (the job has nothing to do: it does not take others either).
+   */
+  take(job: ProcessJob): number[] | null {
+    const carried = job.ids ?? (job.id === undefined ? [] : [job.id]);
+    const own = carried.filter((id) => !this.endedHere.delete(id));
+    if (carried.length && !own.length) return null;
     const ids = new Set(own);
     for (const id of own) this.waiting.delete(id);
     for (const id of this.waiting) {
