@@ -10,8 +10,8 @@ export interface ProcessJob {
 /** batches per job: parsing one batch overlaps routing the previous one */
 const BATCHES_PER_JOB = 4;
 
-/** rows remembered as ended here, at most (a row whose own job runs on another replica is never looked up again) */
-const MAX_ENDED = 100_000;
+/** rows remembered as taken along (and as ended), at most: a row whose own job runs on another replica stays */
+const MAX_REMEMBERED = 100_000;
 
 /**
  * Which committed ledger rows are processed together. Rows scheduled in the same tick share jobs (of a few batches
@@ -24,11 +24,13 @@ export class InboundSchedule {
   private unscheduled: number[] = [];
   /** scheduled by this process, not yet taken by a job running here */
   private readonly waiting = new Set<number>();
+  /** rows a job here took along, before their own job ran */
+  private readonly takenAlong = new Set<number>();
   /**
-   * rows that reached their final status here, processed by an earlier job that took them along: their own job has
-   * nothing left to do for them (without this, each such job claimed its rows in vain, one more statement each)
+   * rows taken along that then reached their final status: their own job has nothing left to do for them (without
+   * this, each such job claimed its rows in vain, one more statement each)
    */
-  private readonly endedHere = new Set<number>();
+  private readonly endedAlong = new Set<number>();
 
   constructor(
     private readonly jobs: JobRunner,
@@ -49,24 +51,27 @@ export class InboundSchedule {
 
   /** a row reached its final status in this process */
   ended(id: number): void {
-    this.endedHere.add(id);
-    if (this.endedHere.size > MAX_ENDED) this.endedHere.delete(this.endedHere.values().next().value!);
+    if (this.takenAlong.delete(id)) remember(this.endedAlong, id);
   }
 
   /**
    * The rows a job starting now processes: its own, then rows waiting here, up to the job size; null when every row
-   * of its own already ended here (the job has nothing to do: it does not take others either).
+   * of its own was taken along by an earlier job and ended there (the job has nothing to do: it takes no others).
    */
   take(job: ProcessJob): number[] | null {
     const carried = job.ids ?? (job.id === undefined ? [] : [job.id]);
-    const own = carried.filter((id) => !this.endedHere.delete(id));
+    const own = carried.filter((id) => !this.endedAlong.delete(id));
     if (carried.length && !own.length) return null;
     const ids = new Set(own);
-    for (const id of own) this.waiting.delete(id);
+    for (const id of own) {
+      this.waiting.delete(id);
+      this.takenAlong.delete(id);
+    }
     for (const id of this.waiting) {
       if (ids.size >= this.batchSize * BATCHES_PER_JOB) break;
       ids.add(id);
       this.waiting.delete(id);
+      remember(this.takenAlong, id);
     }
     return [...ids].sort((a, b) => a - b);
   }
@@ -89,4 +94,10 @@ export class InboundSchedule {
       }
     }
   }
+}
+
+/** adds `id`, forgetting the oldest entry past MAX_REMEMBERED */
+function remember(set: Set<number>, id: number): void {
+  set.add(id);
+  if (set.size > MAX_REMEMBERED) set.delete(set.values().next().value!);
 }
