@@ -119,9 +119,14 @@ export class ImapFetcher {
         }
         return;
       }
-      for (const uids of batches) {
+      // each batch's sources are read while the batch before it is committed and marked: BODY.PEEK leaves them
+      // unseen, so a batch read and then not taken (a stop, an error) is simply read again by the next fetch
+      let reading = readSources(client, batches[0]);
+      for (const [i, uids] of batches.entries()) {
         if (shouldStop()) return;
-        const batch = await this.takeBatch(client, mailbox, validity, cursor, uids, result, retryLater, shouldStop);
+        const mails = await reading;
+        if (i + 1 < batches.length) reading = readSources(client, batches[i + 1]);
+        const batch = await this.takeBatch(client, mailbox, validity, cursor, uids, mails, result, retryLater, shouldStop);
         await this.settle(client, mailbox, batch);
         // the cursor passes every mail up to the first one still waiting (failed and left, or not reached)
         const settled = new Set([...batch.done, ...batch.parked]);
@@ -176,12 +181,12 @@ export class ImapFetcher {
     validity: string,
     cursor: ImapCursor,
     uids: number[],
+    mails: FetchMessageObject[],
     result: ImapFetchResult,
     retryLater: Set<number>,
     shouldStop: () => boolean,
   ): Promise<Batch> {
     const batch: Batch = { uids, done: [], parked: [] };
-    const mails = (await client.fetchAll(uids, { uid: true, source: true }, { uid: true })).sort((a, b) => a.uid - b.uid);
     const fetched = new Set(mails.map((m) => m.uid));
     // expunged between SEARCH and FETCH: nothing to take, nothing to wait for
     batch.parked.push(...uids.filter((uid) => !fetched.has(uid)));
@@ -258,4 +263,14 @@ export class ImapFetcher {
       throw new Error(`IMAP mailbox "${mailbox.name}": lost its lease to another replica (is leaseMs shorter than a batch takes?)`);
     }
   }
+}
+
+/**
+ * The sources of `uids`, oldest first. Started ahead of its turn: a failure is the caller's when it awaits the
+ * result, and no unhandled rejection if it never does (the fetch stopped, the connection closed).
+ */
+function readSources(client: ImapFlow, uids: number[]): Promise<FetchMessageObject[]> {
+  const reading = client.fetchAll(uids, { uid: true, source: true }, { uid: true }).then((mails) => mails.sort((a, b) => a.uid - b.uid));
+  reading.catch(() => undefined);
+  return reading;
 }

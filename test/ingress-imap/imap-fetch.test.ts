@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/database.js';
 import { IMAP_USERS, startDovecot, type DovecotServer } from '../support/dovecot.js';
+import { InboundGateway } from '../../lib/index.js';
+import { ImapFetcher } from '../../lib/ingress/imap-fetcher.js';
+import { resolveImapMailbox } from '../../lib/ingress/imap-mailbox-config.js';
 import { bootImapApp, cleanUp, messageId, rawMail, Ticket, type ImapApp, waitFor } from './imap-app.js';
 
 describe.each(DIALECTS)('IMAP fetch into the ledger (%s)', (dialect) => {
@@ -93,6 +96,36 @@ describe.each(DIALECTS)('IMAP fetch into the ledger (%s)', (dialect) => {
     expect((await app.state())!.lastUid).toBe(mails.at(-1)!.uid);
     await app.settle();
     expect((await app.messages(ids.map(messageId))).length).toBe(70);
+  });
+
+  it('stopped after a batch, leaves the batch it was reading ahead unseen, and the next fetch takes it', async () => {
+    const ids = ['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9'];
+    await dovecot.appendMany(ids.map((id) => rawMail({ id })));
+    const gateway = app.app.get(InboundGateway);
+    const receiveMany = gateway.receiveMany.bind(gateway);
+    let stop = false;
+    // the stop comes once the first batch is in the ledger: the second batch is being read by then
+    gateway.receiveMany = async (mails) => {
+      const outcomes = await receiveMany(mails);
+      stop = true;
+      return outcomes;
+    };
+    const mailbox = resolveImapMailbox({ name: 'imap', url: dovecot.url({ params: { idle: false, batchSize: 3 } }) });
+    try {
+      const stopped = await app.app.get(ImapFetcher).fetch(mailbox, { owner: 'test-stop', shouldStop: () => stop });
+      expect(stopped).toMatchObject({ received: 3, failed: 0 });
+    } finally {
+      gateway.receiveMany = receiveMany;
+    }
+    const mine = async () => (await app.ledger()).filter((r) => ids.some((id) => r.messageId === messageId(id))).map((r) => r.messageId);
+    expect(await mine()).toEqual(ids.slice(0, 3).map(messageId));
+    const seen = async () => (await dovecot.list()).filter((m) => ids.some((id) => m.messageId === messageId(id)) && m.flags.has('\\Seen')).map((m) => m.messageId);
+    expect(await seen()).toEqual(ids.slice(0, 3).map(messageId));
+
+    expect(await app.ingress.fetchNow('imap')).toMatchObject({ received: 6, duplicates: 0, failed: 0 });
+    expect(await mine()).toEqual(ids.map(messageId));
+    expect(await seen()).toEqual(ids.map(messageId));
+    await app.settle();
   });
 
   it('reports health per mailbox and tests connections with a readable error', async () => {
