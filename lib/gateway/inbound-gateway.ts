@@ -44,7 +44,7 @@ export interface InboundDelivery {
 /**
  * The one door every ingress uses. `receive` writes the raw mail to the ledger and commits before it returns — so an
  * ingress acknowledges (IMAP `\Seen`, SMTP 250, pipe exit 0, HTTP 2xx) only what is safe — then schedules processing
- * through the JobRunner. Mails received together (concurrent calls, `receiveMany`) share their ledger transaction and
+ * through the JobRunner. Mails received together (concurrent calls, `receiveMany`) share their ledger INSERT and
  * are processed in batches. At boot, rows still waiting (a crash between commit and processing) are scheduled again.
  */
 @Injectable()
@@ -122,7 +122,7 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * Stores many raw mails at once (an IMAP batch): they share ledger transactions and processing batches. Each mail
+   * Stores many raw mails at once (an IMAP batch): they share ledger INSERTs and processing batches. Each mail
    * has its own outcome, in order: a receipt once its row is committed, or why it was refused.
    */
   receiveMany(mails: InboundDelivery[]): Promise<PromiseSettledResult<InboundReceipt>[]> {

@@ -21,7 +21,7 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** rows and bytes per ledger transaction */
+/** rows and bytes per ledger group (one INSERT) */
 const MAX_ROWS = 200;
 const MAX_BYTES = 16 << 20;
 
