@@ -1,6 +1,6 @@
 import { MikroORM, type EntityManager } from '@mikro-orm/core';
 import { InboundEmail, type InboundSourceKind, type InboundStatus } from '../entities/inbound-email.entity.js';
-import { placeholders, runNative } from '../schema/native-query.js';
+import { columnOf, insertRows } from '../schema/bulk-insert.js';
 
 /** A ledger row to store, as the gateway built it. */
 export type LedgerRowValues = Pick<InboundEmail, 'mailbox' | 'raw' | 'size' | 'sha256' | 'messageId' | 'recipients' | 'fallbackModel'> & {
@@ -95,13 +95,13 @@ export class LedgerWriter {
     for (const row of rows) if (!firsts.has(key(row))) firsts.set(key(row), row);
     const receivedAt = new Date();
     const values = [...firsts.values()].map((r) => [...columnValues(r), receivedAt, false]);
-    const inserted = await runNative<{ id: number | string; source_kind: string; source_key: string }>(
-      em,
-      `insert into chatter_inbound_email (${[...COLUMNS, 'received_at', 'auto_reply'].join(', ')}) ` +
-        `values ${values.map((row) => `(${placeholders(row)})`).join(', ')} ` +
-        'on conflict (source_kind, source_key) do nothing returning id, source_kind, source_key',
-      values.flat(),
-    );
+    const meta = em.getMetadata().get(InboundEmail);
+    const columns = PROPERTIES.map((p) => columnOf(meta, p));
+    const inserted = (await insertRows(em, meta.tableName, columns.map((c) => c.name), values, {
+      types: columns.map((c) => c.type),
+      onConflict: 'on conflict (source_kind, source_key) do nothing',
+      returning: ['id', 'source_kind', 'source_key'],
+    })) as { id: number | string; source_kind: string; source_key: string }[];
     const entries = new Map<string, LedgerEntry>();
     for (const row of inserted) entries.set(key({ sourceKind: row.source_kind, sourceKey: row.source_key }), { id: Number(row.id), duplicate: false, status: 'received' });
     const known = [...firsts.values()].filter((r) => !entries.has(key(r))).map((r) => r.sourceKey);
@@ -126,10 +126,10 @@ export class LedgerWriter {
   }
 }
 
-/** the ledger's columns a new row sets (with `received_at` and `auto_reply`) */
-const COLUMNS = ['source_kind', 'source_key', 'mailbox', 'raw', 'size', 'sha256', 'message_id', 'recipients', 'fallback_model', 'status', 'attempts'];
+/** the ledger's properties a new row sets: `columnValues`' and then `receivedAt` and `autoReply` */
+const PROPERTIES = ['sourceKind', 'sourceKey', 'mailbox', 'raw', 'size', 'sha256', 'messageId', 'recipients', 'fallbackModel', 'status', 'attempts', 'receivedAt', 'autoReply'];
 
-/** the row's values in the order of `COLUMNS`, with the defaults the entity would give it */
+/** the row's values in the order of `PROPERTIES`, with the defaults the entity would give it */
 function columnValues(r: LedgerRowValues): unknown[] {
   const recipients = r.recipients === null ? null : JSON.stringify(r.recipients);
   return [r.sourceKind, r.sourceKey, r.mailbox, r.raw, r.size, r.sha256, r.messageId, recipients, r.fallbackModel, 'received', 0];

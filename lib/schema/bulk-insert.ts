@@ -1,14 +1,28 @@
-import type { EntityManager, EntityName } from '@mikro-orm/core';
+import type { EntityManager, EntityName, EntityMetadata } from '@mikro-orm/core';
+import { chatterPlatform } from './chatter-migrator.js';
 import { placeholders, runNative } from './native-query.js';
 
+/** rows per INSERT on SQLite (its statements take at most 32,766 parameters) */
 const CHUNK = 500;
+/** bytes of values per INSERT on PostgreSQL (one parameter per column, however many rows) */
+const MAX_BYTES = 16 << 20;
+
+/** what `insertRows` writes besides the rows */
+export interface InsertOptions {
+  /** columns to return, by name (the keys of what comes back) */
+  returning?: string[];
+  /** the columns' SQL types, in the order of `columns`: needed on PostgreSQL (each column is one typed array) */
+  types?: string[];
+  /** appended after the rows (before `returning`), e.g. `on conflict (a, b) do nothing` */
+  onConflict?: string;
+}
 
 /**
- * Inserts many rows of one entity with one multi-row INSERT per 500 rows, in `em`'s transaction, returning the
- * columns asked for (as `{ property: value }`). This is `em.insertMany` without its per-row metadata processing, which
- * dominated a 1,000-recipient post: values are plain (numbers for relations, Dates, booleans, JSON-able objects for
- * JSON properties) and are bound as parameters — the ORM inlines them into the statement's text, which the database
- * then parses back (50 mail bodies of ~1.7 KB: ~8 ms per INSERT on SQLite). Column names come from the ORM's metadata.
+ * Inserts many rows of one entity, in `em`'s transaction, returning the columns asked for (as `{ property: value }`).
+ * This is `em.insertMany` without its per-row metadata processing, which dominated a 1,000-recipient post: values are
+ * plain (numbers for relations, Dates, booleans, JSON-able objects for JSON properties) and are bound as parameters —
+ * the ORM inlines them into the statement's text, which the database then parses back (50 mail bodies of ~1.7 KB:
+ * ~8 ms per INSERT on SQLite). Column names and types come from the ORM's metadata.
  */
 export async function bulkInsert<T extends object>(
   em: EntityManager,
@@ -18,45 +32,94 @@ export async function bulkInsert<T extends object>(
 ): Promise<Record<string, unknown>[]> {
   if (rows.length === 0) return [];
   const meta = em.getMetadata().get(entity);
-  const props = meta.properties as Record<string, { fieldNames: string[]; type: unknown }>;
   const properties = Object.keys(rows[0]);
-  const column = (p: string) => {
-    const prop = props[p];
-    if (!prop) throw new Error(`bulkInsert: ${meta.className} has no property "${p}"`);
-    return { name: prop.fieldNames[0], json: String(prop.type).toLowerCase().includes('json') };
-  };
-  const columns = properties.map(column);
+  const columns = properties.map((p) => columnOf(meta, p));
   // dates and booleans are stored by `runNative`; JSON properties are stringified here
   const values = rows.map((row) => properties.map((p, c) => (columns[c].json && row[p] !== null ? JSON.stringify(row[p]) : row[p])));
-  const back = returning.map((p) => [props[p].fieldNames[0], p] as const);
-  const inserted = await insertRows(em, meta.tableName, columns.map((c) => c.name), values, back.map(([name]) => name));
+  const back = returning.map((p) => [columnOf(meta, p).name, p] as const);
+  const inserted = await insertRows(em, meta.tableName, columns.map((c) => c.name), values, { returning: back.map(([name]) => name), types: columns.map((c) => c.type) });
   return inserted.map((raw) => Object.fromEntries(back.map(([name, p]) => [p, raw[name]])));
+}
+
+/** a property's column: its name, its SQL type, and whether it holds JSON */
+export function columnOf(meta: EntityMetadata, property: string): { name: string; type: string; json: boolean } {
+  const prop = meta.properties[property as keyof typeof meta.properties] as { fieldNames: string[]; columnTypes: string[]; type: unknown } | undefined;
+  if (!prop) throw new Error(`bulkInsert: ${meta.className} has no property "${property}"`);
+  return { name: prop.fieldNames[0], type: prop.columnTypes[0], json: String(prop.type).toLowerCase().includes('json') };
 }
 
 /**
  * The same for a table without an entity of its own (a many-to-many pivot table): `values` are stored values, one
  * array per row in the order of `columns`; `returning` are column names, and so are the keys of what comes back.
+ *
+ * On PostgreSQL the rows go as one array per column, unnested into rows (`insertSql`): the statement's text is the
+ * same for 1 row or 500, with a handful of parameters, where a VALUES list has one per value — 1,000 for 50 messages,
+ * each parsed, type-checked and planned anew on every INSERT (about as much of the server's time as the INSERT itself).
  */
-export async function insertRows(
-  em: EntityManager,
-  table: string,
-  columns: string[],
-  values: unknown[][],
-  returning: string[] = [],
-): Promise<Record<string, unknown>[]> {
+export async function insertRows(em: EntityManager, table: string, columns: string[], values: unknown[][], options: InsertOptions = {}): Promise<Record<string, unknown>[]> {
+  const returning = options.returning?.length ? ` returning ${options.returning.map(quote).join(', ')}` : '';
+  const onConflict = options.onConflict ? ` ${options.onConflict}` : '';
   const out: Record<string, unknown>[] = [];
+  if (chatterPlatform(em) === 'postgresql') {
+    if (!options.types || options.types.length !== columns.length) throw new Error(`insertRows: the types of ${table}'s columns are needed on PostgreSQL`);
+    const sql = insertSql(table, columns, { types: options.types }) + onConflict + returning;
+    for (const chunk of byBytes(values)) out.push(...(await runNative(em, sql, columnArrays(chunk, columns.length))));
+    return out;
+  }
   for (let i = 0; i < values.length; i += CHUNK) {
     const chunk = values.slice(i, i + CHUNK);
-    const sql = insertSql(table, columns, chunk.length) + (returning.length ? ` returning ${returning.map(quote).join(', ')}` : '');
+    const sql = insertSql(table, columns, { rows: chunk.length }) + onConflict + returning;
     out.push(...(await runNative(em, sql, chunk.flat())));
   }
   return out;
 }
 
-/** `insert into "table" ("a", "b") values (?, ?), (?, ?)…`: `rows` rows of `columns`, to bind in that order */
-export function insertSql(table: string, columns: string[], rows: number): string {
+/**
+ * The INSERT of `columns`, without `returning`: `… values (?, ?), (?, ?)…` for `rows` rows, bound row by row; or, with
+ * `types` (PostgreSQL), `… select * from unnest(cast(? as type[]), …)`, bound with one array per column
+ * (`columnArrays`), however many rows.
+ */
+export function insertSql(table: string, columns: string[], shape: { rows: number } | { types: string[] }): string {
+  const head = `insert into ${quote(table)} (${columns.map(quote).join(', ')})`;
+  if ('types' in shape) return `${head} select * from ${unnestSql(shape.types)}`;
   const row = `(${placeholders(columns)})`;
-  return `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`;
+  return `${head} values ${Array.from({ length: shape.rows }, () => row).join(', ')}`;
+}
+
+/** PostgreSQL: `unnest(cast(? as t1[]), cast(? as t2[]), …)`, rows from one array parameter per column */
+export function unnestSql(types: string[]): string {
+  return `unnest(${types.map((t) => `cast(? as ${t}[])`).join(', ')})`;
+}
+
+/**
+ * Rows as one array per column, for `unnestSql`. The driver writes each array as an array literal (`{"a","b"}`, bytes
+ * in hex) and PostgreSQL reads the values back in their columns' types; a Date or a boolean goes as the driver
+ * writes it on its own.
+ */
+export function columnArrays(rows: readonly (readonly unknown[])[], width: number): unknown[][] {
+  const arrays = Array.from({ length: width }, () => new Array<unknown>(rows.length));
+  for (let r = 0; r < rows.length; r++) for (let c = 0; c < width; c++) arrays[c][r] = rows[r][c] ?? null;
+  return arrays;
+}
+
+/** the rows in chunks of at most MAX_BYTES of strings and bytes (a chunk has one row at least) */
+function byBytes(rows: unknown[][]): unknown[][][] {
+  const chunks: unknown[][][] = [];
+  let chunk: unknown[][] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    let size = 0;
+    for (const v of row) size += typeof v === 'string' || Buffer.isBuffer(v) ? v.length : 8;
+    if (chunk.length && bytes + size > MAX_BYTES) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(row);
+    bytes += size;
+  }
+  if (chunk.length) chunks.push(chunk);
+  return chunks;
 }
 
 function quote(identifier: string): string {

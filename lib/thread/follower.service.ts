@@ -4,9 +4,9 @@ import { Follower } from '../entities/follower.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import type { Subtype } from '../entities/subtype.entity.js';
 import type { ThreadRef } from '../model-registry.js';
-import { bulkInsert, insertRows, insertSql } from '../schema/bulk-insert.js';
+import { bulkInsert, columnArrays, columnOf, insertRows, insertSql, unnestSql } from '../schema/bulk-insert.js';
 import { chatterPlatform } from '../schema/chatter-migrator.js';
-import { placeholders, runNative } from '../schema/native-query.js';
+import { runNative } from '../schema/native-query.js';
 import { SubtypeService } from './subtype.service.js';
 
 /**
@@ -48,7 +48,7 @@ export class FollowerService {
   async writePending(em: EntityManager, pending: PendingFollows): Promise<void> {
     if (pending.items.length === 0) return;
     if (chatterPlatform(em) === 'postgresql') {
-      for (let i = 0; i < pending.items.length; i += PG_CHUNK) await insertTogether(em, pending.items.slice(i, i + PG_CHUNK));
+      await insertTogether(em, pending.items);
       pending.items.length = 0;
       return;
     }
@@ -59,7 +59,7 @@ export class FollowerService {
     const followerId = new Map(inserted.map((row) => [key(row.resModel, row.resId, row.partner), row.id]));
     const subtypes = em.getMetadata().get(Follower).properties.subtypes;
     const links = pending.items.flatMap(({ ref, partnerId, subtypeIds }) => subtypeIds.map((id) => [followerId.get(key(ref.model, ref.id, partnerId)), id]));
-    if (links.length) await insertRows(em, subtypes.pivotTable, [subtypes.joinColumns[0], subtypes.inverseJoinColumns[0]], links);
+    if (links.length) await insertRows(em, subtypes.pivotTable, [subtypes.joinColumns[0], subtypes.inverseJoinColumns[0]], links, { types: ['integer', 'integer'] });
     pending.items.length = 0;
   }
 
@@ -75,9 +75,6 @@ export class FollowerService {
   }
 }
 
-/** followers per statement on PostgreSQL (4 values each, and 4 per subtype: well within its 65,535 parameters) */
-const PG_CHUNK = 1000;
-
 /**
  * PostgreSQL: the followers and their subtypes in one statement — the subtypes' INSERT reads the followers' ids from
  * theirs (a data-modifying WITH) instead of a second round trip; each subtype finds its follower by the unique
@@ -86,26 +83,24 @@ const PG_CHUNK = 1000;
 async function insertTogether(em: EntityManager, items: PendingFollows['items']): Promise<void> {
   const meta = em.getMetadata().get(Follower);
   const q = (name: string) => em.getPlatform().quoteIdentifier(name);
-  const columns = (['resModel', 'resId', 'partner', 'createdAt'] as const).map((p) => meta.properties[p].fieldNames[0]);
-  const [model, id, partner] = columns.map(q);
+  const columns = (['resModel', 'resId', 'partner', 'createdAt'] as const).map((p) => columnOf(meta, p));
+  const [model, id, partner] = columns.map((c) => q(c.name));
   const pivot = meta.properties.subtypes;
   const now = new Date();
-  const followers = items.map(({ ref, partnerId }) => [ref.model, ref.id, partnerId, now]);
+  const followers = columnArrays(items.map(({ ref, partnerId }) => [ref.model, ref.id, partnerId, now]), columns.length);
   const links = items.flatMap(({ ref, partnerId, subtypeIds }) => subtypeIds.map((subtypeId) => [ref.model, ref.id, partnerId, subtypeId]));
-  const inserted = insertSql(meta.tableName, columns, followers.length);
+  const inserted = insertSql(meta.tableName, columns.map((c) => c.name), { types: columns.map((c) => c.type) });
   if (links.length === 0) {
-    await runNative(em, inserted, followers.flat());
+    await runNative(em, inserted, followers);
     return;
   }
   const key = q(meta.properties[meta.primaryKeys[0]].fieldNames[0]);
-  // the first row's casts type the VALUES list (its parameters are untyped otherwise)
-  const values = ['(cast(? as varchar), cast(? as varchar), cast(? as integer), cast(? as integer))', ...links.slice(1).map((row) => `(${placeholders(row)})`)];
   await runNative(
     em,
     `with f as (${inserted} returning ${key}, ${model}, ${id}, ${partner}) ` +
       `insert into ${q(pivot.pivotTable)} (${q(pivot.joinColumns[0])}, ${q(pivot.inverseJoinColumns[0])}) ` +
-      `select f.${key}, v.subtype_id from f join (values ${values.join(', ')}) as v(model, record, partner, subtype_id) ` +
+      `select f.${key}, v.subtype_id from f join ${unnestSql([...columns.slice(0, 3).map((c) => c.type), 'integer'])} as v(model, record, partner, subtype_id) ` +
       `on f.${model} = v.model and f.${id} = v.record and f.${partner} = v.partner`,
-    [...followers.flat(), ...links.flat()],
+    [...followers, ...columnArrays(links, 4)],
   );
 }
