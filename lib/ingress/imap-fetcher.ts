@@ -12,6 +12,8 @@ import type { ResolvedImapMailbox } from './imap-mailbox-config.js';
 const MAX_BATCH_BYTES = 32 << 20;
 /** the mails past the cursor are searched for (and sized) once for this many batches, not once per batch */
 const BATCHES_PER_SEARCH = 20;
+/** a moving cursor is saved at most this often (and when the fetch ends); leases last 1 s at least */
+const CURSOR_SAVE_MS = 250;
 
 export interface ImapFetchResult {
   /** false when another replica holds the mailbox: nothing was done */
@@ -35,9 +37,9 @@ interface Batch {
 
 /**
  * One fetch of one IMAP mailbox, oldest mail first, in batches: each mail goes to the gateway, and only once its
- * ledger row is committed is it flagged `\Seen` (or moved). The cursor (last UID under the folder's UIDVALIDITY) is
- * saved after the flags, so a crash anywhere re-fetches at most one batch, which the ledger's unique source key
- * absorbs. A new UIDVALIDITY restarts the cursor and matches the folder's older mails by Message-ID.
+ * ledger row is committed is it flagged `\Seen` (or moved). The cursor (last UID under the folder's UIDVALIDITY) moves
+ * after the flags and is saved every CURSOR_SAVE_MS, so a crash anywhere re-fetches at most that long's batches, which
+ * the flags hide from the search and the ledger's unique source key absorbs. A new UIDVALIDITY restarts the cursor and matches the folder's older mails by Message-ID.
  */
 @Injectable()
 export class ImapFetcher {
@@ -107,23 +109,31 @@ export class ImapFetcher {
     const uidNextAtOpen = box.uidNext;
     // failed in this run: retried next run, not again now
     const retryLater = new Set<number>();
+    // the cursor moves after every batch, but is saved at most every CURSOR_SAVE_MS and when the fetch ends: a
+    // crash re-fetches the batches since (flagged or moved already, or else found in the ledger), one UPDATE and
+    // commit per batch is saved, and the lease is still renewed well within its shortest term
+    let saved = cursor;
+    let savedAt = Date.now();
+    const save = async (now: boolean) => {
+      if (cursor === saved || (!now && Date.now() - savedAt < CURSOR_SAVE_MS)) return;
+      await this.saveCursor(mailbox, owner, cursor);
+      saved = cursor;
+      savedAt = Date.now();
+    };
     while (!shouldStop()) {
       const batches = await this.nextBatches(client, mailbox, cursor, retryLater);
       if (!batches.length) {
         // nothing left to take but the refused: what else is below uidNext was taken, or read by a person (Odoo
         // fetches unseen mail only), so the cursor can wait just before the first refused mail, or pass them all
         const last = Math.min(uidNextAtOpen, ...retryLater) - 1;
-        if (last > cursor.lastUid) {
-          cursor = { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
-          await this.saveCursor(mailbox, owner, cursor);
-        }
-        return;
+        if (last > cursor.lastUid) cursor = { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
+        break;
       }
       // each batch's sources are read while the batch before it is committed and marked: BODY.PEEK leaves them
       // unseen, so a batch read and then not taken (a stop, an error) is simply read again by the next fetch
       let reading = readSources(client, batches[0]);
       for (const [i, uids] of batches.entries()) {
-        if (shouldStop()) return;
+        if (shouldStop()) break;
         const mails = await reading;
         if (i + 1 < batches.length) reading = readSources(client, batches[i + 1]);
         const batch = await this.takeBatch(client, mailbox, validity, cursor, uids, mails, result, retryLater, shouldStop);
@@ -135,12 +145,11 @@ export class ImapFetcher {
           if (!settled.has(uid)) break;
           last = uid;
         }
-        if (last > cursor.lastUid) {
-          cursor = { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
-          await this.saveCursor(mailbox, owner, cursor);
-        }
+        if (last > cursor.lastUid) cursor = { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
+        await save(false);
       }
     }
+    await save(true);
   }
 
   /**
