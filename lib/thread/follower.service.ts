@@ -4,7 +4,7 @@ import { Follower } from '../entities/follower.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import type { Subtype } from '../entities/subtype.entity.js';
 import type { ThreadRef } from '../model-registry.js';
-import { bulkInsert, columnArrays, columnOf, insertRows, insertSql, unnestSql } from '../schema/bulk-insert.js';
+import { bulkInsert, columnArrays, columnOf, insertParams, insertRows, insertSql, unnestSql } from '../schema/bulk-insert.js';
 import { chatterPlatform } from '../schema/chatter-migrator.js';
 import { runNative } from '../schema/native-query.js';
 import { SubtypeService } from './subtype.service.js';
@@ -87,9 +87,10 @@ async function insertTogether(em: EntityManager, items: PendingFollows['items'])
   const [model, id, partner] = columns.map((c) => q(c.name));
   const pivot = meta.properties.subtypes;
   const now = new Date();
-  const followers = columnArrays(items.map(({ ref, partnerId }) => [ref.model, ref.id, partnerId, now]), columns.length);
+  const types = columns.map((c) => c.type);
+  const followers = insertParams(items.map(({ ref, partnerId }) => [ref.model, ref.id, partnerId, now]), types);
   const links = items.flatMap(({ ref, partnerId, subtypeIds }) => subtypeIds.map((subtypeId) => [ref.model, ref.id, partnerId, subtypeId]));
-  const inserted = insertSql(meta.tableName, columns.map((c) => c.name), { types: columns.map((c) => c.type) });
+  const inserted = insertSql(meta.tableName, columns.map((c) => c.name), { types });
   if (links.length === 0) {
     await runNative(em, inserted, followers);
     return;
@@ -99,7 +100,7 @@ async function insertTogether(em: EntityManager, items: PendingFollows['items'])
     em,
     `with f as (${inserted} returning ${key}, ${model}, ${id}, ${partner}) ` +
       `insert into ${q(pivot.pivotTable)} (${q(pivot.joinColumns[0])}, ${q(pivot.inverseJoinColumns[0])}) ` +
-      `select f.${key}, v.subtype_id from f join ${unnestSql([...columns.slice(0, 3).map((c) => c.type), 'integer'])} as v(model, record, partner, subtype_id) ` +
+      `select f.${key}, v.subtype_id from f join ${unnestSql([...types.slice(0, 3), 'integer'])} as v(model, record, partner, subtype_id) ` +
       `on f.${model} = v.model and f.${id} = v.record and f.${partner} = v.partner`,
     [...followers, ...columnArrays(links, 4)],
   );
