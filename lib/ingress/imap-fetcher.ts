@@ -39,7 +39,8 @@ interface Batch {
  * One fetch of one IMAP mailbox, oldest mail first, in batches: each mail goes to the gateway, and only once its
  * ledger row is committed is it flagged `\Seen` (or moved). The cursor (last UID under the folder's UIDVALIDITY) moves
  * after the flags and is saved every CURSOR_SAVE_MS, so a crash anywhere re-fetches at most that long's batches, which
- * the flags hide from the search and the ledger's unique source key absorbs. A new UIDVALIDITY restarts the cursor and matches the folder's older mails by Message-ID.
+ * the flags hide from the search and the ledger's unique source key absorbs. A new UIDVALIDITY restarts the cursor
+ * and matches the folder's older mails by Message-ID.
  */
 @Injectable()
 export class ImapFetcher {

@@ -41,11 +41,11 @@ describe.each(DIALECTS)('bulk writes on %s', (dialect) => {
       receivedAt: received,
       autoReply: i % 2 === 1,
     }));
-    const ids = (await bulkInsert(app.orm.em.fork(), InboundEmail, rows, ['id', 'sourceKey'])).map((r) => ({ id: Number(r.id), key: r.sourceKey as string }));
+    const ids = (await bulkInsert(app.em(), InboundEmail, rows, ['id', 'sourceKey'])).map((r) => ({ id: Number(r.id), key: r.sourceKey as string }));
     expect(ids.map((r) => r.key).sort()).toEqual(rows.map((r) => r.sourceKey).sort());
 
     const stored = async () => {
-      const found = await app.orm.em.fork().find(InboundEmail, { sourceKey: { $like: `bulk-${dialect}-%` } }, { populate: ['raw'], orderBy: { id: 'asc' } });
+      const found = await app.em().find(InboundEmail, { sourceKey: { $like: `bulk-${dialect}-%` } }, { populate: ['raw'], orderBy: { id: 'asc' } });
       return new Map(found.map((row) => [row.sourceKey, row]));
     };
     let byKey = await stored();
