@@ -63,7 +63,7 @@ export async function insertRows(em: EntityManager, table: string, columns: stri
   if (chatterPlatform(em) === 'postgresql') {
     if (!options.types || options.types.length !== columns.length) throw new Error(`insertRows: the types of ${table}'s columns are needed on PostgreSQL`);
     const sql = insertSql(table, columns, { types: options.types }) + onConflict + returning;
-    for (const chunk of byBytes(values)) out.push(...(await runNative(em, sql, insertParams(chunk, options.types))));
+    for (const chunk of chunkRows(values, MAX_BYTES)) out.push(...(await runNative(em, sql, insertParams(chunk, options.types))));
     return out;
   }
   for (let i = 0; i < values.length; i += CHUNK) {
@@ -145,15 +145,18 @@ export function columnArrays(rows: readonly (readonly unknown[])[], width: numbe
   return arrays;
 }
 
-/** the rows in chunks of at most MAX_BYTES of strings and bytes (a chunk has one row at least) */
-function byBytes(rows: unknown[][]): unknown[][][] {
-  const chunks: unknown[][][] = [];
-  let chunk: unknown[][] = [];
+/**
+ * The rows in chunks of at most `maxRows` rows and `maxBytes` bytes of strings and bytes (a chunk has one row at
+ * least, however big): what one statement binds.
+ */
+export function chunkRows<T extends readonly unknown[]>(rows: readonly T[], maxBytes: number, maxRows = Infinity): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
   let bytes = 0;
   for (const row of rows) {
     let size = 0;
     for (const v of row) size += typeof v === 'string' || Buffer.isBuffer(v) ? v.length : 8;
-    if (chunk.length && bytes + size > MAX_BYTES) {
+    if (chunk.length && (bytes + size > maxBytes || chunk.length >= maxRows)) {
       chunks.push(chunk);
       chunk = [];
       bytes = 0;

@@ -1,6 +1,6 @@
 import type { EntityManager, EntityMetadata } from '@mikro-orm/core';
 import { chatterPlatform } from './chatter-migrator.js';
-import { columnArrays, unnestSql } from './bulk-insert.js';
+import { chunkRows, columnArrays, unnestSql } from './bulk-insert.js';
 import { placeholders, runNative } from './native-query.js';
 
 /** one row's new values, by property (dates and booleans are bound in the platform's form by `runNative`) */
@@ -16,8 +16,8 @@ const MAX_BYTES = 16 * 1024 * 1024;
 /**
  * Updates many rows of one entity, each with its own values, as bound parameters and in `em`'s transaction: one
  * `UPDATE … FROM` per chunk of rows that set the same columns, from `unnest` of one array per column on PostgreSQL
- * (see `insertRows`), from `WITH v(…) AS (VALUES …)` on SQLite. `only`: the rows must also
- * still have these values (else they are left). The ORM would inline every value into the SQL text (bytes as hex,
+ * (see `insertRows`), from `WITH v(…) AS (VALUES …)` on SQLite. `only`: the rows must also still have these values
+ * (else they are left). The ORM would inline every value into the SQL text (bytes as hex,
  * texts through an escape PostgreSQL parses back), and its unit of work would first need the rows loaded; on SQLite
  * an UPDATE per row costs a statement's preparation each (ledger results: ~100 ms per thousand rows, ~45 ms as one UPDATE
  * per batch of 50).
@@ -36,14 +36,8 @@ export async function updateRows(em: EntityManager, meta: EntityMetadata, rows: 
     const types = ['integer', ...props.map((p) => meta.properties[p].columnTypes[0])];
     const names = ['id', ...props].map(column);
     const set = `update ${q(meta.tableName)} as t set ${names.slice(1).map((n) => `${n} = v.${n}`).join(', ')}`;
-    const conditions = [`t.${names[0]} = v.${names[0]}`, ...Object.keys(only).map((g) => `t.${column(g)} = ?`)];
-    for (let i = 0; i < group.length; ) {
-      const start = i;
-      for (let bytes = 0; i < group.length && i - start < MAX_ROWS && (i === start || bytes <= MAX_BYTES); i++) {
-        for (const v of Object.values(group[i].values)) bytes += typeof v === 'string' || Buffer.isBuffer(v) ? v.length : 8;
-      }
-      const rowsOf = group.slice(start, i).map((row) => [row.id, ...props.map((p) => row.values[p])]);
-      const where = conditions.join(' and ');
+    const where = [`t.${names[0]} = v.${names[0]}`, ...Object.keys(only).map((g) => `t.${column(g)} = ?`)].join(' and ');
+    for (const rowsOf of chunkRows(group.map((row) => [row.id, ...props.map((p) => row.values[p])]), MAX_BYTES, MAX_ROWS)) {
       // PostgreSQL: one array per column (see `insertRows`); SQLite: a VALUES list
       const text = postgres
         ? `${set} from ${unnestSql(types)} as v(${names.join(', ')}) where ${where}`
