@@ -10,6 +10,8 @@ export interface BenchResult {
   ratio: number;
   /** how many measurements the numbers summarize */
   n: number;
+  /** when measured in rounds: the lowest and highest of the rounds' ratios (`ratio` is their median) */
+  ratioRange?: [number, number];
 }
 
 /** A benchmark scenario: one file under bench/scenarios/, listed in bench/scenarios/index.ts. */
@@ -20,6 +22,31 @@ export interface BenchScenario {
 
 export function result(scenario: string, unit: string, value: number, baseline: number, n: number): BenchResult {
   return { scenario, unit, value: round(value), baseline: round(baseline), ratio: round(baseline === 0 ? Number.NaN : value / baseline), n };
+}
+
+/**
+ * Rates measured in alternating rounds, ours and the baseline side by side in each: `value` and `baseline` are the
+ * medians of the rounds' rates, `ratio` the median of the rounds' own ratios, `ratioRange` their spread. On a shared
+ * machine one round's pair can land in a slow moment for one side only; the median of the pairs does not.
+ */
+export function roundsResult(scenario: string, unit: string, rounds: { value: number; baseline: number }[], itemsPerRound: number): BenchResult {
+  const ratios = rounds.map((r) => r.value / r.baseline);
+  return {
+    scenario,
+    unit,
+    value: round(median(rounds.map((r) => r.value))),
+    baseline: round(median(rounds.map((r) => r.baseline))),
+    ratio: round(median(ratios)),
+    n: rounds.length * itemsPerRound,
+    ratioRange: [round(Math.min(...ratios)), round(Math.max(...ratios))],
+  };
+}
+
+/** rounds of a scenario measured in alternating rounds: `BENCH_ROUNDS`, or the scenario's default */
+export function benchRounds(fallback: number): number {
+  const n = Number(process.env.BENCH_ROUNDS ?? fallback);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_ROUNDS: expected a whole number ≥ 1, got ${process.env.BENCH_ROUNDS}`);
+  return n;
 }
 
 export function median(samples: number[]): number {

@@ -42,8 +42,8 @@ if (failed.length) {
 }
 
 function table(rows: BenchResult[]): string {
-  const head = ['scenario', 'unit', 'value', 'baseline', 'ratio', 'n'];
-  const body = rows.map((r) => [r.scenario, r.unit, fmt(r.value), fmt(r.baseline), fmt(r.ratio), String(r.n)]);
+  const head = ['scenario', 'unit', 'value', 'baseline', 'ratio', 'rounds: ratios', 'n'];
+  const body = rows.map((r) => [r.scenario, r.unit, fmt(r.value), fmt(r.baseline), fmt(r.ratio), r.ratioRange ? r.ratioRange.map(fmt).join('–') : '', String(r.n)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
