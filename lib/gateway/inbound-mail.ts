@@ -75,7 +75,7 @@ export function inboundMail(data: InboundMailData): InboundMail {
 /** parses a raw mail into plain, structured-cloneable data */
 export async function parseInboundData(raw: Buffer, ctx: ParseContext): Promise<InboundMailData> {
   const input = normalizeRaw(raw);
-  const parsed = await simpleParser(input, { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+  const parsed = await simpleParser(input, PARSE_OPTIONS);
   const block = headerBlock(input);
   const index = headerIndex(block);
   const headerValues = (name: string) => index.get(name.toLowerCase()) ?? [];
@@ -97,7 +97,7 @@ export async function parseInboundData(raw: Buffer, ctx: ParseContext): Promise<
     subject,
     returnPathEmpty: nullReturnPath,
   });
-  const { body: whole, trimmed } = content(parsed, input);
+  const { body: whole, trimmed } = await content(parsed, input);
   const body = ctx.maxBodyBytes ? fitBody(whole, ctx.maxBodyBytes) : whole;
   return {
     messageId: messageIdOf(parsed.messageId) ?? ctx.messageId,
@@ -129,24 +129,39 @@ export async function parseInboundData(raw: Buffer, ctx: ParseContext): Promise<
   };
 }
 
+/**
+ * mailparser's work the body does not use: its HTML made of the text parts (we make our own), links found in text,
+ * and the text it makes of an HTML-only part (`html-to-text`: a second parse of the HTML, needed only when that HTML
+ * sanitizes to nothing — `content` converts it then)
+ */
+const PARSE_OPTIONS = { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true, skipHtmlToText: true } as const;
+
 /** the body: HTML when there is one, else the text; quoted history trimmed; sanitized */
-function content(parsed: ParsedMail, input: Buffer): { body: string; trimmed: string | null } {
-  let text = parsed.text ?? '';
+async function content(parsed: ParsedMail, input: Buffer): Promise<{ body: string; trimmed: string | null }> {
   const html = typeof parsed.html === 'string' ? parsed.html : '';
-  // a multipart whose boundary never appears (trimmed fixtures, broken senders) parses to nothing: keep its body text
-  if (!html && !text.trim() && parsed.attachments.length === 0) {
-    const split = /\r?\n\r?\n/.exec(input.toString('latin1', 0, Math.min(input.length, 2 << 20)));
-    text = split ? input.subarray(split.index + split[0].length).toString('utf8') : '';
+  if (!html) {
+    let text = parsed.text ?? '';
+    // a multipart whose boundary never appears (trimmed fixtures, broken senders) parses to nothing: keep its body text
+    if (!text.trim() && parsed.attachments.length === 0) {
+      const split = /\r?\n\r?\n/.exec(input.toString('latin1', 0, Math.min(input.length, 2 << 20)));
+      text = split ? input.subarray(split.index + split[0].length).toString('utf8') : '';
+    }
+    return fromText(text);
   }
-  const { body, trimmed } = trimQuotes({ html, text });
+  const { body, trimmed } = trimQuotes({ html });
   const clean = noNul(sanitizeBody(body));
-  const cleanTrimmed = trimmed ? noNul(sanitizeBody(trimmed)) : null;
-  if (!clean && html && text.trim()) {
-    // an HTML part that sanitizes to nothing (images only, scripts): fall back to the text part
-    const fromText = trimQuotes({ text });
-    return { body: noNul(sanitizeBody(fromText.body)), trimmed: fromText.trimmed ? noNul(sanitizeBody(fromText.trimmed)) : null };
-  }
-  return { body: clean, trimmed: cleanTrimmed || null };
+  const cleanTrimmed = trimmed ? noNul(sanitizeBody(trimmed)) || null : null;
+  if (clean) return { body: clean, trimmed: cleanTrimmed };
+  // an HTML part that sanitizes to nothing (images only, scripts): the text instead — the text parts, and the text
+  // mailparser makes of the HTML parts
+  const text = (await simpleParser(input, { ...PARSE_OPTIONS, skipHtmlToText: false })).text ?? '';
+  return text.trim() ? fromText(text) : { body: clean, trimmed: cleanTrimmed };
+}
+
+/** a text body as HTML, quoted history trimmed: `textToHtml` writes safe HTML, so there is nothing to sanitize */
+function fromText(text: string): { body: string; trimmed: string | null } {
+  const { body, trimmed } = trimQuotes({ text });
+  return { body: noNul(body), trimmed: trimmed ? noNul(trimmed) : null };
 }
 
 /** NUL bytes are legal in a broken mail and illegal in database text */

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { bounceIn, detectBounce, type BounceContext } from '../../lib/gateway/bounce-detector.js';
 import { parseMimeTree } from '../../lib/gateway/mime-tree.js';
 import { addressesIn, headerBlock, headerIndex, normalizeRaw } from '../../lib/gateway/raw-mail.js';
-import { collapseSpaces } from '../../lib/thread/html.js';
+import { simpleParser } from 'mailparser';
+import { parseInboundData } from '../../lib/gateway/inbound-mail.js';
+import { collapseSpaces, sanitizeBody, textToHtml } from '../../lib/thread/html.js';
 import { readCorpusMail, readManifest } from '../support/corpus.js';
 
 /**
@@ -76,5 +78,36 @@ describe('parse shortcuts', () => {
     }
     for (const entry of readManifest().slice(0, 200)) samples.push(readCorpusMail(entry).toString('utf8'));
     for (const text of samples) expect(collapseSpaces(text), JSON.stringify(text.slice(0, 80))).toBe(text.replace(/\s+/g, ' '));
+  });
+
+  it('textToHtml writes what sanitizeBody keeps as it is, so a text body skips sanitizing: every corpus text, and texts of markup, entities and control characters', async () => {
+    const samples: string[] = [];
+    for (const entry of readManifest()) samples.push((await simpleParser(readCorpusMail(entry), { skipHtmlToText: true })).text ?? '');
+    const pieces = ['a', ' ', '\n', '\n\n', '\r', '\t', '<', '>', '&', '"', "'", '\0', '&amp;', '&#x41;', '&lt;', '<script>alert(1)</script>', '<p>', '</p>',
+      '<br>', 'é', '😀', '\u00a0', '\u2028', '\x0b', '\x1b', '<!--', '-->', '<![CDATA[', ']]>', '`', 'javascript:', '\ufeff', '\ud800'];
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 20_000; i++) samples.push(Array.from({ length: 1 + Math.floor(random() * 12) }, () => pieces[Math.floor(random() * pieces.length)]).join(''));
+    for (const text of samples) {
+      const html = textToHtml(text);
+      expect(sanitizeBody(html), JSON.stringify(text.slice(0, 80))).toBe(html);
+    }
+  });
+
+  it('an HTML part that sanitizes to nothing still falls back to the text mailparser makes of it (a conversion skipped otherwise)', async () => {
+    const mail = (contentType: string, body: string) =>
+      Buffer.from(`From: a@outside.test\r\nTo: support@example.test\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: ${contentType}\r\n\r\n${body}\r\n`);
+    const context = { envelope: [], bounceAddresses: [], messageId: '<x@outside.test>' };
+    // textarea text is dropped by sanitizing, kept by html-to-text
+    const htmlOnly = await parseInboundData(mail('text/html; charset=utf-8', '<html><body><textarea>Reply YES to confirm</textarea></body></html>'), context);
+    expect(htmlOnly.body).toBe('<p>Reply YES to confirm</p>');
+    const scriptOnly = await parseInboundData(mail('text/html; charset=utf-8', '<html><body><script>x()</script></body></html>'), context);
+    expect(scriptOnly.body).toBe('');
+    // a text part beside it is the fallback, as before
+    const alternative = [
+      '--b', 'Content-Type: text/plain; charset=utf-8', '', 'The text part', '--b', 'Content-Type: text/html; charset=utf-8', '',
+      '<script>x()</script>', '--b--',
+    ].join('\r\n');
+    expect((await parseInboundData(mail('multipart/alternative; boundary="b"', alternative), context)).body).toBe('<p>The text part</p>');
   });
 });
