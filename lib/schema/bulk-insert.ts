@@ -84,13 +84,23 @@ export async function insertRows(em: EntityManager, table: string, columns: stri
 export function insertSql(table: string, columns: string[], shape: { rows: number } | { types: string[] }): string {
   const head = `insert into ${quote(table)} (${columns.map(quote).join(', ')})`;
   if ('types' in shape) {
-    const select = shape.types.map((t, c) => (isBytes(t) ? `substring(cast(? as bytea) from u.c${c} for u.l${c})` : `u.c${c}`));
-    const arrays = shape.types.flatMap((t) => (isBytes(t) ? ['integer', 'integer'] : [t]));
-    const names = shape.types.flatMap((t, c) => (isBytes(t) ? [`c${c}`, `l${c}`] : [`c${c}`]));
-    return `${head} select ${select.join(', ')} from ${unnestSql(arrays)} as u(${names.join(', ')})`;
+    const rows = unnestRows(shape.types, 'u');
+    return `${head} select ${rows.values.join(', ')} from ${rows.from}`;
   }
   const row = `(${placeholders(columns)})`;
   return `${head} values ${Array.from({ length: shape.rows }, () => row).join(', ')}`;
+}
+
+/**
+ * PostgreSQL: rows of columns of `types`, bound by `insertParams`, unnested as `alias`: `from` (`unnest(…) as
+ * alias(…)`) and each column's value over it. A bytes column is a slice of its binary parameter (its `?` comes in
+ * `values`, before those of `from`, as `insertParams` orders them); the others are their array's element.
+ */
+export function unnestRows(types: string[], alias: string): { values: string[]; from: string } {
+  const values = types.map((t, c) => (isBytes(t) ? `substring(cast(? as bytea) from ${alias}.c${c} for ${alias}.l${c})` : `${alias}.c${c}`));
+  const arrays = types.flatMap((t) => (isBytes(t) ? ['integer', 'integer'] : [t]));
+  const names = types.flatMap((t, c) => (isBytes(t) ? [`c${c}`, `l${c}`] : [`c${c}`]));
+  return { values, from: `${unnestSql(arrays)} as ${alias}(${names.join(', ')})` };
 }
 
 /** the parameters of `insertSql(…, { types })` for `rows`: the bytes columns' bytes, then each column's array(s) */

@@ -1,6 +1,6 @@
 import type { EntityManager, EntityMetadata } from '@mikro-orm/core';
 import { chatterPlatform } from './chatter-migrator.js';
-import { chunkRows, columnArrays, unnestSql } from './bulk-insert.js';
+import { chunkRows, insertParams, unnestRows } from './bulk-insert.js';
 import { placeholders, runNative } from './native-query.js';
 
 /** one row's new values, by property (dates and booleans are bound in the platform's form by `runNative`) */
@@ -16,11 +16,11 @@ const MAX_BYTES = 16 * 1024 * 1024;
 /**
  * Updates many rows of one entity, each with its own values, as bound parameters and in `em`'s transaction: one
  * `UPDATE … FROM` per chunk of rows that set the same columns, from `unnest` of one array per column on PostgreSQL
- * (see `insertRows`), from `WITH v(…) AS (VALUES …)` on SQLite. `only`: the rows must also still have these values
- * (else they are left). The ORM would inline every value into the SQL text (bytes as hex,
- * texts through an escape PostgreSQL parses back), and its unit of work would first need the rows loaded; on SQLite
- * an UPDATE per row costs a statement's preparation each (ledger results: ~100 ms per thousand rows, ~45 ms as one UPDATE
- * per batch of 50).
+ * (bytes as one binary parameter, as `insertRows` binds them: in an array they went as hex text), from
+ * `WITH v(…) AS (VALUES …)` on SQLite. `only`: the rows must also still have these values (else they are left). The
+ * ORM would inline every value into the SQL text (bytes as hex, texts through an escape PostgreSQL parses back), and
+ * its unit of work would first need the rows loaded; on SQLite an UPDATE per row costs a statement's preparation each
+ * (ledger results: ~100 ms per thousand rows, ~45 ms as one UPDATE per batch of 50).
  */
 export async function updateRows(em: EntityManager, meta: EntityMetadata, rows: RowUpdate[], only: Record<string, string> = {}): Promise<void> {
   const q = (name: string) => em.getPlatform().quoteIdentifier(name);
@@ -35,15 +35,18 @@ export async function updateRows(em: EntityManager, meta: EntityMetadata, rows: 
     const props = key.split(',');
     const types = ['integer', ...props.map((p) => meta.properties[p].columnTypes[0])];
     const names = ['id', ...props].map(column);
-    const set = `update ${q(meta.tableName)} as t set ${names.slice(1).map((n) => `${n} = v.${n}`).join(', ')}`;
-    const where = [`t.${names[0]} = v.${names[0]}`, ...Object.keys(only).map((g) => `t.${column(g)} = ?`)].join(' and ');
+    // `values`: each column's new value (the id first), over the rows in `from`
+    const update = (values: string[], from: string) =>
+      `update ${q(meta.tableName)} as t set ${names.slice(1).map((n, i) => `${n} = ${values[i + 1]}`).join(', ')} from ${from} ` +
+      `where ${[`t.${names[0]} = ${values[0]}`, ...Object.keys(only).map((g) => `t.${column(g)} = ?`)].join(' and ')}`;
+    // PostgreSQL: one array per column and bytes as one binary parameter (see `insertRows`): one text for every chunk
+    const unnested = postgres ? unnestRows(types, 'v') : undefined;
+    const unnestedText = unnested && update(unnested.values, unnested.from);
     for (const rowsOf of chunkRows(group.map((row) => [row.id, ...props.map((p) => row.values[p])]), MAX_BYTES, MAX_ROWS)) {
-      // PostgreSQL: one array per column (see `insertRows`); SQLite: a VALUES list
-      const text = postgres
-        ? `${set} from ${unnestSql(types)} as v(${names.join(', ')}) where ${where}`
-        : `with v(${names.join(', ')}) as (values ${rowsOf.map((r) => `(${placeholders(r)})`).join(', ')}) ${set} from v where ${where}`;
-      const params = postgres ? columnArrays(rowsOf, names.length) : rowsOf.flat();
-      await runNative(em, text, [...params, ...Object.values(only)]);
+      // SQLite: a VALUES list
+      const sql = unnestedText ?? `with v(${names.join(', ')}) as (values ${rowsOf.map((r) => `(${placeholders(r)})`).join(', ')}) ${update(names.map((n) => `v.${n}`), 'v')}`;
+      const params = unnested ? insertParams(rowsOf, types) : rowsOf.flat();
+      await runNative(em, sql, [...params, ...Object.values(only)]);
     }
   }
 }

@@ -65,7 +65,11 @@ describe.each(DIALECTS)('bulk writes on %s', (dialect) => {
       await updateRows(
         em,
         em.getMetadata().get(InboundEmail),
-        ids.map(({ id }, i) => ({ id, values: { status: 'delivered', reason: AWKWARD[(i + 1) % AWKWARD.length], subject: i % 2 ? null : AWKWARD[i], autoReply: i % 2 === 0, processedAt: processed } })),
+        ids.map(({ id }, i) => ({
+          id,
+          // bytes between the other values, and a null among the bytes (on PostgreSQL, slices of one binary parameter)
+          values: { status: 'delivered', raw: i % 3 === 1 ? null : Buffer.concat([raw(i), raw(i + 1)]), reason: AWKWARD[(i + 1) % AWKWARD.length], subject: i % 2 ? null : AWKWARD[i], autoReply: i % 2 === 0, processedAt: processed },
+        })),
         { status: 'received' },
       );
     });
@@ -73,6 +77,7 @@ describe.each(DIALECTS)('bulk writes on %s', (dialect) => {
     for (const [i, { key }] of ids.entries()) {
       const got = byKey.get(key)!;
       expect(got.status).toBe('delivered');
+      expect(got.raw ? Buffer.from(got.raw).toString('hex') : null).toBe(i % 3 === 1 ? null : Buffer.concat([raw(i), raw(i + 1)]).toString('hex'));
       expect(got.reason).toBe(AWKWARD[(i + 1) % AWKWARD.length]);
       expect(got.subject).toBe(i % 2 ? null : AWKWARD[i]);
       expect(got.autoReply).toBe(i % 2 === 0);
