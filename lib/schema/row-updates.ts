@@ -39,12 +39,12 @@ export async function updateRows(em: EntityManager, meta: EntityMetadata, rows: 
     const update = (values: string[], from: string) =>
       `update ${q(meta.tableName)} as t set ${names.slice(1).map((n, i) => `${n} = ${values[i + 1]}`).join(', ')} from ${from} ` +
       `where ${[`t.${names[0]} = ${values[0]}`, ...Object.keys(only).map((g) => `t.${column(g)} = ?`)].join(' and ')}`;
-    // PostgreSQL: one array per column and bytes as one binary parameter (see `insertRows`): one text for every chunk
+    // PostgreSQL: one array per column and bytes as one binary parameter (see `insertRows`), the same text for every
+    // chunk; SQLite: the rows of a VALUES list named v, put before the UPDATE for each chunk
     const unnested = postgres ? unnestRows(types, 'v') : undefined;
-    const unnestedText = unnested && update(unnested.values, unnested.from);
+    const text = unnested ? update(unnested.values, unnested.from) : update(names.map((n) => `v.${n}`), 'v');
     for (const rowsOf of chunkRows(group.map((row) => [row.id, ...props.map((p) => row.values[p])]), MAX_BYTES, MAX_ROWS)) {
-      // SQLite: a VALUES list
-      const sql = unnestedText ?? `with v(${names.join(', ')}) as (values ${rowsOf.map((r) => `(${placeholders(r)})`).join(', ')}) ${update(names.map((n) => `v.${n}`), 'v')}`;
+      const sql = unnested ? text : `with v(${names.join(', ')}) as (values ${rowsOf.map((r) => `(${placeholders(r)})`).join(', ')}) ${text}`;
       const params = unnested ? insertParams(rowsOf, types) : rowsOf.flat();
       await runNative(em, sql, [...params, ...Object.values(only)]);
     }
