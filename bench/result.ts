@@ -24,12 +24,23 @@ export function result(scenario: string, unit: string, value: number, baseline: 
   return { scenario, unit, value: round(value), baseline: round(baseline), ratio: round(baseline === 0 ? Number.NaN : value / baseline), n };
 }
 
+/** A measured round: ours against the mean of the baseline's runs before and after it, both as items per second. */
+export interface Round {
+  value: number;
+  baseline: number;
+}
+
+/** the round of `items` that took ours `oursMs` and the baseline `beforeMs` before ours and `afterMs` after it */
+export function measuredRound(items: number, oursMs: number, beforeMs: number, afterMs: number): Round {
+  return { value: (items * 1000) / oursMs, baseline: (items * 1000) / ((beforeMs + afterMs) / 2) };
+}
+
 /**
  * Rates measured in alternating rounds, ours and the baseline side by side in each: `value` and `baseline` are the
  * medians of the rounds' rates, `ratio` the median of the rounds' own ratios, `ratioRange` their spread. On a shared
  * machine one round's pair can land in a slow moment for one side only; the median of the pairs does not.
  */
-export function roundsResult(scenario: string, unit: string, rounds: { value: number; baseline: number }[], itemsPerRound: number): BenchResult {
+export function roundsResult(scenario: string, unit: string, rounds: Round[], itemsPerRound: number): BenchResult {
   const ratios = rounds.map((r) => r.value / r.baseline);
   return {
     scenario,

@@ -17,7 +17,7 @@ import { ChatterModule, ImapIngress, InboundEmail, JobRunner } from '../../lib/i
 import { Lead } from '../../sample-app/lead.entity.js';
 import { Ticket } from '../../sample-app/ticket.entity.js';
 import { IMAP_PASSWORD, IMAP_USERS, startDovecot, type DovecotServer } from '../../test/support/dovecot.js';
-import { benchRounds, elapsedMs, roundsResult, type BenchResult, type BenchScenario } from '../result.js';
+import { benchRounds, elapsedMs, measuredRound, roundsResult, type BenchResult, type BenchScenario, type Round } from '../result.js';
 import { benchDialects, withBenchApp } from '../support/bench-app.js';
 
 const MAILS = 1000;
@@ -45,7 +45,7 @@ export const imap1000: BenchScenario = {
             await ingress.fetchNow('bench');
             await jobs.drain();
             await baseline(dovecot, user, `1:${WARM_UP_MAILS}`, WARM_UP_MAILS);
-            const measured: { value: number; baseline: number }[] = [];
+            const measured: Round[] = [];
             for (let round = 0; round < rounds; round++) {
               // new mails each round, from new senders (a round finds no partner of an earlier one); a folder numbers
               // its mails from UID 1, so this round's follow the warm-up's and the earlier rounds'
@@ -55,7 +55,7 @@ export const imap1000: BenchScenario = {
               const before = await baseline(dovecot, user, uids, MAILS);
               const oursMs = await ours(ingress, jobs, app.orm, processed, taken);
               const after = await baseline(dovecot, user, uids, MAILS);
-              measured.push({ value: (MAILS * 1000) / oursMs, baseline: (MAILS * 1000) / ((before + after) / 2) });
+              measured.push(measuredRound(MAILS, oursMs, before, after));
             }
             return roundsResult(`imap-1000/${dialect}${processed ? '' : '/ledger-only'}`, 'mails/s', measured, MAILS);
           }, {

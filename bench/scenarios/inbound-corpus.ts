@@ -19,7 +19,7 @@ import { Ticket } from '../../sample-app/ticket.entity.js';
 import { readCorpusMail, readManifest } from '../../test/support/corpus.js';
 import type { ChatterTesting } from '../../test/support/chatter-testing.js';
 import type { Dialect } from '../../test/support/database.js';
-import { benchRounds, elapsedMs, roundsResult, type BenchResult, type BenchScenario } from '../result.js';
+import { benchRounds, elapsedMs, measuredRound, roundsResult, type BenchResult, type BenchScenario, type Round } from '../result.js';
 import { benchDialects, withBenchApp } from '../support/bench-app.js';
 
 /** mails per `receiveMany`, like an IMAP fetch batch */
@@ -36,7 +36,7 @@ export const inboundCorpus: BenchScenario = {
     for (const raw of raws) await simpleParser(raw); // warm-up, untimed
     for (const dialect of benchDialects()) {
       await withCorpusApp(dialect, (app) => ingest(app, raws)); // warm-up, untimed
-      const measured: { value: number; baseline: number }[] = [];
+      const measured: Round[] = [];
       // each round on a new database: the same mails again would be duplicates
       for (let round = 0; round < rounds; round++) measured.push(await withCorpusApp(dialect, (app) => measure(app, raws)));
       out.push(roundsResult(`inbound-corpus/${dialect}`, 'mails/s', measured, raws.length));
@@ -54,7 +54,7 @@ function withCorpusApp<T>(dialect: Dialect, fn: (app: ChatterTesting) => Promise
 }
 
 /** one round: the baseline, ours, the baseline again (their mean is the round's baseline) */
-async function measure(app: ChatterTesting, raws: Buffer[]): Promise<{ value: number; baseline: number }> {
+async function measure(app: ChatterTesting, raws: Buffer[]): Promise<Round> {
   const parser = app.app.get(InboundParser);
   for (const raw of raws) await parser.parse(raw, { envelope: [], bounceAddresses: [], messageId: '<warm-up@bench.test>' }); // warm-up, untimed
   const before = await simpleParserMs(raws);
@@ -62,7 +62,7 @@ async function measure(app: ChatterTesting, raws: Buffer[]): Promise<{ value: nu
   await ingest(app, raws);
   const oursMs = elapsedMs(started);
   const after = await simpleParserMs(raws);
-  return { value: (raws.length * 1000) / oursMs, baseline: (raws.length * 1000) / ((before + after) / 2) };
+  return measuredRound(raws.length, oursMs, before, after);
 }
 
 async function simpleParserMs(raws: Buffer[]): Promise<number> {
