@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/database.js';
 import { IMAP_USERS, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { InboundGateway } from '../../lib/index.js';
-import { ImapFetcher } from '../../lib/ingress/imap-fetcher.js';
+import { batchShare, ImapFetcher, planBatches } from '../../lib/ingress/imap-fetcher.js';
 import { resolveImapMailbox } from '../../lib/ingress/imap-mailbox-config.js';
 import { bootImapApp, cleanUp, messageId, rawMail, Ticket, type ImapApp, waitFor } from './imap-app.js';
 
@@ -98,6 +98,21 @@ describe.each(DIALECTS)('IMAP fetch into the ledger (%s)', (dialect) => {
     expect((await app.messages(ids.map(messageId))).length).toBe(70);
   });
 
+  it('sizes only the mails larger than their share of a batch (SEARCH LARGER), and takes large and small alike', async () => {
+    // batches of 20,000 mails: a mail's share of the 32 MB a batch may hold is ~1.6 KB, so the long mails here are
+    // "large" and sized one by one, the short ones not; every one is still taken, once and oldest first
+    const batchSize = 20_000;
+    expect(batchShare(batchSize)).toBeLessThan(2_000);
+    const ids = Array.from({ length: 8 }, (_, i) => `sized-${i}`);
+    await dovecot.appendMany(ids.map((id, i) => rawMail({ id, body: i % 3 === 0 ? `${'A long line of mail text. '.repeat(120)}${id}` : `short ${id}` })));
+    const mailbox = resolveImapMailbox({ name: 'imap', url: dovecot.url({ params: { idle: false, batchSize } }) });
+    expect(await app.app.get(ImapFetcher).fetch(mailbox, { owner: 'test-sized' })).toMatchObject({ received: 8, duplicates: 0, failed: 0 });
+    const rows = (await app.ledger()).filter((r) => r.messageId.startsWith('<sized-'));
+    expect(rows.map((r) => r.messageId)).toEqual(ids.map(messageId));
+    expect(rows.filter((r) => r.size > batchShare(batchSize)).length).toBe(3);
+    await app.settle();
+  });
+
   it('stopped after a batch, leaves the batch it was reading ahead unseen, and the next fetch takes it', async () => {
     const ids = ['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9'];
     await dovecot.appendMany(ids.map((id) => rawMail({ id })));
@@ -177,5 +192,22 @@ describe.each(DIALECTS)('IMAP fetch into the ledger (%s)', (dialect) => {
     // the boot-time catch-up fetch found nothing new: every mail is still in the ledger exactly once
     const rows = await app.ledger();
     expect(new Set(rows.map((r) => r.messageId)).size).toBe(rows.length);
+  });
+});
+
+describe('IMAP batch planning', () => {
+  it('cuts batches at batchSize mails and at the byte cap, a mail over the cap alone, oldest first', () => {
+    const uids = [1, 2, 3, 4, 5, 6, 7, 8];
+    expect(planBatches(uids, () => 10, 3, 100)).toEqual([[1, 2, 3], [4, 5, 6], [7, 8]]);
+    const sizes: Record<number, number> = { 1: 40, 2: 40, 3: 40, 4: 500, 5: 10, 6: 60, 7: 50, 8: 10 };
+    expect(planBatches(uids, (uid) => sizes[uid], 10, 100)).toEqual([[1, 2], [3], [4], [5, 6], [7, 8]]);
+    expect(planBatches([], () => 1, 3, 100)).toEqual([]);
+  });
+
+  it("gives each mail a share that a full batch of such mails cannot exceed", () => {
+    for (const size of [1, 3, 50, 1000, 20_000]) {
+      const share = batchShare(size);
+      expect(planBatches(Array.from({ length: size * 2 }, (_, i) => i + 1), () => share, size).every((b) => b.length === size)).toBe(true);
+    }
   });
 });
