@@ -1,10 +1,30 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { ThreadRef } from '../model-registry.js';
+import { chatterPlatform } from '../schema/chatter-migrator.js';
 import { placeholders, runNative } from '../schema/native-query.js';
 import { recipientPartner, type RecipientPartner } from './recipients.js';
 
 /** values per IN list */
 const CHUNK = 500;
+
+const FOLLOWER_COLUMNS =
+  'select p.id, p.email, p.name, p.user_id as "userId", p.active, p.blacklisted, p.notification_preference as preference, ' +
+  'f.res_id as "resId", fs.subtype_id as "subtypeId"';
+
+/**
+ * The followers of `n` records of one model, with their subtypes. On PostgreSQL each record is one probe of the
+ * follower index (`offset 0` keeps the planner from merging the probes into one scan): a young database has no
+ * statistics yet, and the plain `res_id in (…)` read every follower of the model, ~2 ms a batch at 4,000.
+ */
+const FOLLOWERS_OF = {
+  postgresql: () =>
+    `${FOLLOWER_COLUMNS} from unnest(cast(? as text[])) as r(id) ` +
+    'cross join lateral (select id, res_id, partner_id from chatter_follower where res_model = ? and res_id = r.id offset 0) f ' +
+    'join chatter_partner p on p.id = f.partner_id left join chatter_follower_subtype fs on fs.follower_id = f.id order by f.id',
+  sqlite: (n: number) =>
+    `${FOLLOWER_COLUMNS} from chatter_follower f join chatter_partner p on p.id = f.partner_id ` +
+    `left join chatter_follower_subtype fs on fs.follower_id = f.id where f.res_model = ? and f.res_id in (${placeholders(Array.from({ length: n }))}) order by f.id`,
+};
 
 /**
  * The followers of many threads, read in one query per model: an inbound batch posts on dozens of threads, and asking
@@ -27,13 +47,7 @@ export class ThreadFollowers {
       for (let i = 0; i < all.length; i += CHUNK) {
         const list = all.slice(i, i + CHUNK);
         // a plain read with bound values (the tables are the chatter's migrations', so are their column names)
-        const rows = await runNative<Record<string, unknown>>(
-          em,
-          'select p.id, p.email, p.name, p.user_id as "userId", p.active, p.blacklisted, p.notification_preference as preference, ' +
-            'f.res_id as "resId", fs.subtype_id as "subtypeId" from chatter_follower f join chatter_partner p on p.id = f.partner_id ' +
-            `left join chatter_follower_subtype fs on fs.follower_id = f.id where f.res_model = ? and f.res_id in (${placeholders(list)}) order by f.id`,
-          [model, ...list],
-        );
+        const rows = await runNative<Record<string, unknown>>(em, FOLLOWERS_OF[chatterPlatform(em)](list.length), chatterPlatform(em) === 'postgresql' ? [list, model] : [model, ...list]);
         for (const row of rows) {
           const thread = out.byThread.get(key({ model, id: String(row.resId) }))!;
           const partner = recipientPartner(row);
