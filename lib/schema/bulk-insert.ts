@@ -15,6 +15,18 @@ export interface InsertOptions {
   types?: string[];
   /** appended after the rows (before `returning`), e.g. `on conflict (a, b) do nothing` */
   onConflict?: string;
+  /** PostgreSQL: other writes run by the same statement (its first, when the rows take several) */
+  alongside?: Alongside;
+}
+
+/**
+ * PostgreSQL: writes that ride along another statement as data-modifying `WITH` queries — `ctes` is their list
+ * (`a as (insert …), b as (insert …)`, `?` placeholders), `params` their values in order. Independent writes of one
+ * transaction go to the server in one round trip instead of one each.
+ */
+export interface Alongside {
+  ctes: string;
+  params: unknown[];
 }
 
 /**
@@ -29,15 +41,19 @@ export async function bulkInsert<T extends object>(
   entity: EntityName<T>,
   rows: Record<string, unknown>[],
   returning: string[] = [],
+  alongside?: Alongside,
 ): Promise<Record<string, unknown>[]> {
-  if (rows.length === 0) return [];
+  if (rows.length === 0) {
+    if (alongside) throw new Error('bulkInsert: writes alongside need rows to ride with');
+    return [];
+  }
   const meta = em.getMetadata().get(entity);
   const properties = Object.keys(rows[0]);
   const columns = properties.map((p) => columnOf(meta, p));
   // dates and booleans are stored by `runNative`; JSON properties are stringified here
   const values = rows.map((row) => properties.map((p, c) => (columns[c].json && row[p] !== null ? JSON.stringify(row[p]) : row[p])));
   const back = returning.map((p) => [columnOf(meta, p).name, p] as const);
-  const inserted = await insertRows(em, meta.tableName, columns.map((c) => c.name), values, { returning: back.map(([name]) => name), types: columns.map((c) => c.type) });
+  const inserted = await insertRows(em, meta.tableName, columns.map((c) => c.name), values, { returning: back.map(([name]) => name), types: columns.map((c) => c.type), alongside });
   return inserted.map((raw) => Object.fromEntries(back.map(([name, p]) => [p, raw[name]])));
 }
 
@@ -63,9 +79,15 @@ export async function insertRows(em: EntityManager, table: string, columns: stri
   if (chatterPlatform(em) === 'postgresql') {
     if (!options.types || options.types.length !== columns.length) throw new Error(`insertRows: the types of ${table}'s columns are needed on PostgreSQL`);
     const sql = insertSql(table, columns, { types: options.types }) + onConflict + returning;
-    for (const chunk of chunkRows(values, MAX_BYTES)) out.push(...(await runNative(em, sql, insertParams(chunk, options.types))));
+    let alongside = options.alongside;
+    for (const chunk of chunkRows(values, MAX_BYTES)) {
+      const params = insertParams(chunk, options.types);
+      out.push(...(await runNative(em, alongside ? `with ${alongside.ctes} ${sql}` : sql, alongside ? [...alongside.params, ...params] : params)));
+      alongside = undefined;
+    }
     return out;
   }
+  if (options.alongside) throw new Error('insertRows: writes alongside are for PostgreSQL');
   for (let i = 0; i < values.length; i += CHUNK) {
     const chunk = values.slice(i, i + CHUNK);
     const sql = insertSql(table, columns, { rows: chunk.length }) + onConflict + returning;

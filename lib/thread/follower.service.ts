@@ -4,7 +4,7 @@ import { Follower } from '../entities/follower.entity.js';
 import type { Partner } from '../entities/partner.entity.js';
 import type { Subtype } from '../entities/subtype.entity.js';
 import type { ThreadRef } from '../model-registry.js';
-import { bulkInsert, columnArrays, columnOf, insertParams, insertRows, insertSql, unnestSql } from '../schema/bulk-insert.js';
+import { bulkInsert, columnArrays, columnOf, insertParams, insertRows, insertSql, unnestSql, type Alongside } from '../schema/bulk-insert.js';
 import { chatterPlatform } from '../schema/chatter-migrator.js';
 import { runNative } from '../schema/native-query.js';
 import { SubtypeService } from './subtype.service.js';
@@ -13,7 +13,7 @@ import { SubtypeService } from './subtype.service.js';
  * Partners to make follow threads they do not follow yet (the records an inbound batch creates, each followed by its
  * sender), written together by `FollowerService.writePending` once the partners and records have ids. Through the
  * unit of work a follower and its subtypes cost ~4 ms per 50 (the many-to-many collection's change tracking);
- * written natively they are two INSERTs (one statement on PostgreSQL).
+ * written natively they are two INSERTs (one statement on PostgreSQL, see `followersAlongside`).
  */
 export class PendingFollows {
   readonly items: { ref: ThreadRef; partnerId: number; subtypeIds: number[] }[] = [];
@@ -48,7 +48,8 @@ export class FollowerService {
   async writePending(em: EntityManager, pending: PendingFollows): Promise<void> {
     if (pending.items.length === 0) return;
     if (chatterPlatform(em) === 'postgresql') {
-      await insertTogether(em, pending.items);
+      const { ctes, params } = followersAlongside(em, pending.items);
+      await runNative(em, `with ${ctes} select 1`, params);
       pending.items.length = 0;
       return;
     }
@@ -76,11 +77,12 @@ export class FollowerService {
 }
 
 /**
- * PostgreSQL: the followers and their subtypes in one statement — the subtypes' INSERT reads the followers' ids from
- * theirs (a data-modifying WITH) instead of a second round trip; each subtype finds its follower by the unique
- * (model, record, partner).
+ * PostgreSQL: the followers and their subtypes as writes that ride along another statement (see `Alongside`): the
+ * subtypes' INSERT reads the followers' ids from theirs (a data-modifying WITH) instead of a second round trip; each
+ * subtype finds its follower by the unique (model, record, partner). An inbound batch sends them with its messages'
+ * INSERT; alone, they are one statement.
  */
-async function insertTogether(em: EntityManager, items: PendingFollows['items']): Promise<void> {
+export function followersAlongside(em: EntityManager, items: PendingFollows['items']): Alongside {
   const meta = em.getMetadata().get(Follower);
   const q = (name: string) => em.getPlatform().quoteIdentifier(name);
   const columns = (['resModel', 'resId', 'partner', 'createdAt'] as const).map((p) => columnOf(meta, p));
@@ -90,18 +92,15 @@ async function insertTogether(em: EntityManager, items: PendingFollows['items'])
   const types = columns.map((c) => c.type);
   const followers = insertParams(items.map(({ ref, partnerId }) => [ref.model, ref.id, partnerId, now]), types);
   const links = items.flatMap(({ ref, partnerId, subtypeIds }) => subtypeIds.map((subtypeId) => [ref.model, ref.id, partnerId, subtypeId]));
-  const inserted = insertSql(meta.tableName, columns.map((c) => c.name), { types });
-  if (links.length === 0) {
-    await runNative(em, inserted, followers);
-    return;
-  }
   const key = q(meta.properties[meta.primaryKeys[0]].fieldNames[0]);
-  await runNative(
-    em,
-    `with f as (${inserted} returning ${key}, ${model}, ${id}, ${partner}) ` +
-      `insert into ${q(pivot.pivotTable)} (${q(pivot.joinColumns[0])}, ${q(pivot.inverseJoinColumns[0])}) ` +
-      `select f.${key}, v.subtype_id from f join ${unnestSql([...types.slice(0, 3), 'integer'])} as v(model, record, partner, subtype_id) ` +
-      `on f.${model} = v.model and f.${id} = v.record and f.${partner} = v.partner`,
-    [...followers, ...columnArrays(links, 4)],
-  );
+  const inserted = `chatter_new_followers as (${insertSql(meta.tableName, columns.map((c) => c.name), { types })} returning ${key}, ${model}, ${id}, ${partner})`;
+  if (links.length === 0) return { ctes: inserted, params: followers };
+  const f = 'chatter_new_followers';
+  return {
+    ctes:
+      `${inserted}, chatter_new_follower_subtypes as (insert into ${q(pivot.pivotTable)} (${q(pivot.joinColumns[0])}, ${q(pivot.inverseJoinColumns[0])}) ` +
+      `select ${f}.${key}, v.subtype_id from ${f} join ${unnestSql([...types.slice(0, 3), 'integer'])} as v(model, record, partner, subtype_id) ` +
+      `on ${f}.${model} = v.model and ${f}.${id} = v.record and ${f}.${partner} = v.partner)`,
+    params: [...followers, ...columnArrays(links, 4)],
+  };
 }
