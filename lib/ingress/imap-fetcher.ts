@@ -3,6 +3,7 @@ import { MikroORM } from '@mikro-orm/core';
 import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { InboundGateway } from '../gateway/inbound-gateway.js';
+import { chunkBy } from '../schema/bulk-insert.js';
 import { peekMessageId, sha256, synthesizeMessageId } from '../gateway/raw-mail.js';
 import { closeImapConnection, describeImapError, openImapConnection } from './imap-connection.js';
 import { ImapCursorStore, type ImapCursor } from './imap-cursor.js';
@@ -287,21 +288,7 @@ export function batchShare(batchSize: number): number {
  * is enough); a mail larger than `maxBytes` is a batch of its own.
  */
 export function planBatches(uids: readonly number[], sizeOf: (uid: number) => number, batchSize: number, maxBytes = MAX_BATCH_BYTES): number[][] {
-  const batches: number[][] = [];
-  let batch: number[] = [];
-  let bytes = 0;
-  for (const uid of uids) {
-    const size = sizeOf(uid);
-    if (batch.length > 0 && (batch.length >= batchSize || bytes + size > maxBytes)) {
-      batches.push(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(uid);
-    bytes += size;
-  }
-  if (batch.length) batches.push(batch);
-  return batches;
+  return chunkBy(uids, sizeOf, batchSize, maxBytes);
 }
 
 /**

@@ -182,18 +182,31 @@ export function columnArrays(rows: readonly (readonly unknown[])[], width: numbe
  * least, however big): what one statement binds.
  */
 export function chunkRows<T extends readonly unknown[]>(rows: readonly T[], maxBytes: number, maxRows = Infinity): T[][] {
+  return chunkBy(rows, rowBytes, maxRows, maxBytes);
+}
+
+function rowBytes(row: readonly unknown[]): number {
+  let size = 0;
+  for (const v of row) size += typeof v === 'string' || Buffer.isBuffer(v) ? v.length : 8;
+  return size;
+}
+
+/**
+ * `items` in order, in chunks of at most `maxCount` items and `maxBytes` by `sizeOf` (an upper bound is enough); an
+ * item larger than `maxBytes` is a chunk of its own.
+ */
+export function chunkBy<T>(items: readonly T[], sizeOf: (item: T) => number, maxCount: number, maxBytes: number): T[][] {
   const chunks: T[][] = [];
   let chunk: T[] = [];
   let bytes = 0;
-  for (const row of rows) {
-    let size = 0;
-    for (const v of row) size += typeof v === 'string' || Buffer.isBuffer(v) ? v.length : 8;
-    if (chunk.length && (bytes + size > maxBytes || chunk.length >= maxRows)) {
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (chunk.length && (bytes + size > maxBytes || chunk.length >= maxCount)) {
       chunks.push(chunk);
       chunk = [];
       bytes = 0;
     }
-    chunk.push(row);
+    chunk.push(item);
     bytes += size;
   }
   if (chunk.length) chunks.push(chunk);
