@@ -71,7 +71,8 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
       if (!ids) return;
       // and fresh rows nobody took yet: mails another replica received (one per SMTP session, say) are processed in
       // batches too, whoever runs the job (the claim makes sure each row is processed once)
-      await this.processor.processMany(ids, this.scheduled.jobSize - ids.length);
+      // and, as it ends, what was scheduled here since it started (their own jobs then find them taken)
+      await this.processor.processMany(ids, this.scheduled.jobSize - ids.length, () => this.scheduled.take({}) ?? []);
     });
     this.processor.onFinal = (id) => this.scheduled.ended(id);
     this.processor.retryLater = (ids, delayMs) => {

@@ -77,10 +77,28 @@ export class InboundProcessor {
   /**
    * Processes the rows among `ids` that are waiting (or whose claim expired), and up to `fresh` more rows waiting for
    * their first processing that no job took yet, oldest first. Every mail starts parsing at once; each batch is routed
-   * as soon as its mails are parsed, while the workers parse the next ones.
+   * as soon as its mails are parsed, while the workers parse the next ones. `more`: rows scheduled since, which this
+   * call goes on with — claimed while its last batch is written, so that the claim is not one more wait between
+   * batches.
    */
-  async processMany(ids: number[], fresh = 0): Promise<void> {
-    const rows = await this.claim([...new Set(ids)], fresh);
+  async processMany(ids: number[], fresh = 0, more?: () => number[]): Promise<void> {
+    let claiming: Promise<InboundEmail[]> | undefined = this.claim([...new Set(ids)], fresh);
+    while (claiming) {
+      const rows: InboundEmail[] = await claiming;
+      const next = await this.processClaimed(rows, () => {
+        const later = more?.() ?? [];
+        if (!later.length) return undefined;
+        const claim = this.claim(later, 0);
+        claim.catch(() => undefined); // awaited once the batch is written; no unhandled rejection meanwhile
+        return { claim };
+      });
+      claiming = next?.claim;
+    }
+  }
+
+  /** the claimed rows, batch by batch; `beforeLast()` runs as the last batch starts, and its answer is returned */
+  private async processClaimed<T>(rows: InboundEmail[], beforeLast: () => T): Promise<T> {
+    let next: T | undefined;
     const shared: SharedReads = { subtypes: new Map() };
     const parsing = await this.parseAll(rows);
     for (let i = 0; i < rows.length; i += this.config.batchSize) {
@@ -95,8 +113,10 @@ export class InboundProcessor {
       const waiting = await this.parentsInFlight(batch);
       if (waiting.size) await this.wait([...waiting]);
       const ready = batch.filter((item) => !waiting.has(item.row.id));
+      if (i + this.config.batchSize >= rows.length) next = beforeLast();
       if (ready.length) await this.runBatch(ready, shared);
     }
+    return rows.length ? next! : beforeLast();
   }
 
   /**
