@@ -42,12 +42,13 @@ export class ThreadFollowers {
       out.byThread.set(key(ref), new Map());
       ids.set(ref.model, (ids.get(ref.model) ?? new Set()).add(ref.id));
     }
+    const platform = chatterPlatform(em);
     for (const [model, set] of ids) {
       const all = [...set];
       for (let i = 0; i < all.length; i += CHUNK) {
         const list = all.slice(i, i + CHUNK);
         // a plain read with bound values (the tables are the chatter's migrations', so are their column names)
-        const rows = await runNative<Record<string, unknown>>(em, FOLLOWERS_OF[chatterPlatform(em)](list.length), chatterPlatform(em) === 'postgresql' ? [list, model] : [model, ...list]);
+        const rows = await runNative<Record<string, unknown>>(em, FOLLOWERS_OF[platform](list.length), platform === 'postgresql' ? [list, model] : [model, ...list]);
         for (const row of rows) {
           const thread = out.byThread.get(key({ model, id: String(row.resId) }))!;
           const partner = recipientPartner(row);

@@ -21,8 +21,6 @@ const MAX_BYTES = 16 * 1024 * 1024;
  * ORM would inline every value into the SQL text (bytes as hex, texts through an escape PostgreSQL parses back), and
  * its unit of work would first need the rows loaded; on SQLite an UPDATE per row costs a statement's preparation each
  * (ledger results: ~100 ms per thousand rows, ~45 ms as one UPDATE per batch of 50).
- */
-/*
  * On PostgreSQL an `only` condition is written `is not distinct from` (the same for the non-null values it compares):
  * as `=` the planner may read an index on that column instead of the ids' primary key — for the ledger's status, an
  * index holding every claim's and result's dead entries until a vacuum, ~2 ms a batch of 50 where the ids take 0.2.
