@@ -11,11 +11,7 @@ import type { ResolvedImapMailbox } from './imap-mailbox-config.js';
 
 /** a batch never holds more than this many bytes of mail (at least one mail, whatever its size) */
 const MAX_BATCH_BYTES = 32 << 20;
-/**
- * the mails past the cursor are searched for (and sized) once for this many batches, not once per batch; the first
- * search of a fetch sizes one batch only, so that batch is on its way to the ledger (and processing) without waiting
- * for a thousand sizes (~30 ms), and the next search sizes the rest while it is processed
- */
+/** the mails past the cursor are searched for once for this many batches, not once per batch */
 const BATCHES_PER_SEARCH = 20;
 /** a moving cursor is saved at most this often (and when the fetch ends); leases last 1 s at least */
 const CURSOR_SAVE_MS = 250;
@@ -126,10 +122,8 @@ export class ImapFetcher {
       saved = cursor;
       savedAt = Date.now();
     };
-    let first = true;
     while (!shouldStop()) {
-      const batches = await this.nextBatches(client, mailbox, cursor, retryLater, first ? 1 : BATCHES_PER_SEARCH);
-      first = false;
+      const batches = await this.nextBatches(client, mailbox, cursor, retryLater);
       if (!batches.length) {
         // nothing left to take but the refused: what else is below uidNext was taken, or read by a person (Odoo
         // fetches unseen mail only), so the cursor can wait just before the first refused mail, or pass them all
@@ -162,18 +156,19 @@ export class ImapFetcher {
 
   /**
    * The oldest mails past the cursor still to take (unseen ones, when success means `\Seen`), in batches of at most
-   * `batchSize` mails and MAX_BATCH_BYTES, up to `window` batches. A mail no larger than its share of a batch's bytes
-   * cannot overfill one, so only the larger ones are sized: a second SEARCH (`LARGER`) finds them, and a FETCH of
-   * sizes asks for theirs alone — usually none. (Sizing every mail cost the event loop ~35 ms per 1,000 untagged FETCH
-   * answers, at the start of a fetch, while the first batch waited to be processed.)
+   * `batchSize` mails and MAX_BATCH_BYTES, up to BATCHES_PER_SEARCH batches (a SEARCH per batch re-read the whole list
+   * of UIDs still waiting each time). A mail no larger than its share of a batch's bytes cannot overfill one, so only
+   * the larger ones are sized: a second SEARCH (`LARGER`) finds them, and a FETCH of sizes asks for theirs alone —
+   * usually none. (Sizing every mail cost the event loop ~35 ms per 1,000 untagged FETCH answers, at the start of a
+   * fetch, while the first batch waited to be processed.)
    */
-  private async nextBatches(client: ImapFlow, mailbox: ResolvedImapMailbox, cursor: ImapCursor, skip: Set<number>, window: number): Promise<number[][]> {
+  private async nextBatches(client: ImapFlow, mailbox: ResolvedImapMailbox, cursor: ImapCursor, skip: Set<number>): Promise<number[][]> {
     const range = `${cursor.lastUid + 1}:*`;
     const unseen = mailbox.onSuccess === 'seen' ? { seen: false } : {};
     const found = await client.search({ uid: range, ...unseen }, { uid: true });
     if (!Array.isArray(found)) throw new Error(`IMAP mailbox "${mailbox.name}": the server refused to search ${mailbox.folder}`);
     // `n:*` always matches the highest UID, even below n
-    const uids = found.filter((uid) => uid > cursor.lastUid && !skip.has(uid)).sort((a, b) => a - b).slice(0, mailbox.batchSize * window);
+    const uids = found.filter((uid) => uid > cursor.lastUid && !skip.has(uid)).sort((a, b) => a - b).slice(0, mailbox.batchSize * BATCHES_PER_SEARCH);
     if (uids.length <= 1) return uids.length ? [uids] : [];
     const share = batchShare(mailbox.batchSize);
     const large = await client.search({ uid: `${uids[0]}:${uids[uids.length - 1]}`, ...unseen, larger: share }, { uid: true });

@@ -93,9 +93,9 @@ export function followersAlongside(em: EntityManager, items: PendingFollows['ite
   const followers = insertParams(items.map(({ ref, partnerId }) => [ref.model, ref.id, partnerId, now]), types);
   const links = items.flatMap(({ ref, partnerId, subtypeIds }) => subtypeIds.map((subtypeId) => [ref.model, ref.id, partnerId, subtypeId]));
   const key = q(meta.properties[meta.primaryKeys[0]].fieldNames[0]);
-  const inserted = `chatter_new_followers as (${insertSql(meta.tableName, columns.map((c) => c.name), { types })} returning ${key}, ${model}, ${id}, ${partner})`;
-  if (links.length === 0) return { ctes: inserted, params: followers };
   const f = 'chatter_new_followers';
+  const inserted = `${f} as (${insertSql(meta.tableName, columns.map((c) => c.name), { types })} returning ${key}, ${model}, ${id}, ${partner})`;
+  if (links.length === 0) return { ctes: inserted, params: followers };
   return {
     ctes:
       `${inserted}, chatter_new_follower_subtypes as (insert into ${q(pivot.pivotTable)} (${q(pivot.joinColumns[0])}, ${q(pivot.inverseJoinColumns[0])}) ` +
