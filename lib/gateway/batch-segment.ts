@@ -85,22 +85,42 @@ export class BatchSegment {
   }
 
   /**
+   * Before the segment's messages are written: whether its results are final but for their messages' ids (reasons
+   * name the new records' real ids by then). Not when a reply to a mail of the segment names its parent message in its
+   * reason: that id comes with the write.
+   */
+  resultsBeforeWrite(handled: { id: number; done: HandledMail }[]): boolean {
+    const results = handled.map(({ done }) => done);
+    if (handled.some((_, i) => this.parentMessage(i, results))) return false;
+    this.nameRecords(handled);
+    return true;
+  }
+
+  /** reasons name the new records' ids instead of their stand-ins */
+  private nameRecords(handled: { id: number; done: HandledMail }[]): void {
+    const placed = new Map<string, string>();
+    for (const [i, { id, done }] of handled.entries()) {
+      if (this.mails[i].planned.targets[0]?.created && done.result.resId) placed.set(plannedRecordId(id), done.result.resId);
+    }
+    if (!placed.size) return;
+    for (const { done } of handled) {
+      const result = done.result;
+      if (!result.reason?.includes(PLANNED_RECORD_MARK)) continue;
+      for (const [placeholder, id] of placed) result.reason = result.reason.replaceAll(placeholder, id);
+    }
+  }
+
+  /**
    * Once written: each result takes its message's id, reasons name the real ids instead of the stand-ins (a reply's
    * parent message, a new record a loop refusal names), and the look-ups learn the messages and move the loop
    * guard's counts from the stand-ins to the records.
    */
   written(handled: { id: number; done: HandledMail }[], lookups: RoutingLookups): void {
     const results = handled.map(({ done }) => done);
-    const placed = new Map<string, string>();
-    for (const [i, { id, done }] of handled.entries()) {
-      if (this.mails[i].planned.targets[0]?.created && done.result.resId) placed.set(plannedRecordId(id), done.result.resId);
-    }
+    this.nameRecords(handled);
     for (const [i, { done }] of handled.entries()) {
       const { row, mail, targets } = this.mails[i].planned;
       const result = done.result;
-      if (placed.size && result.reason?.includes(PLANNED_RECORD_MARK)) {
-        for (const [placeholder, id] of placed) result.reason = result.reason.replaceAll(placeholder, id);
-      }
       result.postedMessageId = done.posted[0]?.id ?? null;
       for (const m of done.posted) lookups.rememberMessage(m);
       const parent = this.parentMessage(i, results);

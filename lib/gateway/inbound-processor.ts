@@ -18,7 +18,7 @@ import type { InboundMail } from './inbound-mail.js';
 import { BatchSegment } from './batch-segment.js';
 import { InboundMailHandler, type HandledMail, type InboundResult, type PlannedMail } from './inbound-mail-handler.js';
 import { InboundParser } from './inbound-parser.js';
-import { writeLedgerResults } from './ledger-results.js';
+import { ledgerResultsAfterMessages, writeLedgerResults } from './ledger-results.js';
 import { chatterPlatform } from '../schema/chatter-migrator.js';
 import { placeholders, runNative, together } from '../schema/native-query.js';
 
@@ -32,6 +32,13 @@ const PARENT_WAITS = 10;
 interface ClaimedMail {
   row: InboundEmail;
   mail: InboundMail;
+}
+
+/** a mail of a batch, handled; `recorded`: its ledger result is written already (with its segment's messages) */
+interface WrittenMail {
+  id: number;
+  done: HandledMail;
+  recorded?: boolean;
 }
 
 /**
@@ -255,7 +262,7 @@ export class InboundProcessor {
         const em = joinTransaction(tx, FlushMode.COMMIT);
         const addresses = batch.flatMap(({ mail }) => [mail.sender, ...(mail.bounce?.recipients.map((r) => r.email) ?? [])]);
         await lookups.loadPartners(em, addresses.filter((s): s is string => !!s));
-        const out: { id: number; done: HandledMail }[] = [];
+        const out: WrittenMail[] = [];
         const sendersMatter = (await lookups.aliases()).some((alias) => alias.contactPolicy !== 'everyone');
         let segment = new BatchSegment(sendersMatter);
         // the rules read partial rows: each mail is routed with an empty unit of work (cleared, not forked: cheaper)
@@ -275,7 +282,7 @@ export class InboundProcessor {
           }
         }
         if (segment.size) out.push(...(await this.writeSegment(em, lookups, segment)));
-        await writeLedgerResults(tx, out.map(({ id, done }) => ({ id, result: done.result })));
+        await writeLedgerResults(tx, out.filter((item) => !item.recorded).map(({ id, done }) => ({ id, result: done.result })));
         return out;
       });
     } catch (failure) {
@@ -329,11 +336,11 @@ export class InboundProcessor {
    * (attachments, bounce marks, records changed by hooks), and the relays' notifications and outbox mails in a few
    * inserts.
    */
-  private async writeSegment(em: EntityManager, lookups: RoutingLookups, segment: BatchSegment): Promise<{ id: number; done: HandledMail }[]> {
+  private async writeSegment(em: EntityManager, lookups: RoutingLookups, segment: BatchSegment): Promise<WrittenMail[]> {
     await withoutCreationLog(() => em.flush());
     segment.settle((planned) => this.handler.threadsOf(planned)[0]);
     lookups.followers = await ThreadFollowers.load(em, segment.mails.flatMap(({ planned }) => this.handler.threadsOf(planned)));
-    const out: { id: number; done: HandledMail }[] = [];
+    const out: WrittenMail[] = [];
     const later: DeferredWrites = { messages: new PendingMessages(), notifications: new PendingNotifications(), follows: new PendingFollows() };
     for (const { index, planned } of segment.mails) {
       try {
@@ -343,11 +350,17 @@ export class InboundProcessor {
       }
     }
     segment.linkParents(out.map(({ done }) => done));
-    if (chatterPlatform(em) === 'postgresql' && later.messages.items.length && later.follows.items.length) {
-      // the new records' followers ride along the messages' INSERT: one round trip, not two (a batch's chain of
-      // statements waits for each answer, and on a busy server each costs a few ms of waiting)
-      await this.threads.writePending(em, later.messages, followersAlongside(em, later.follows.items));
+    if (chatterPlatform(em) === 'postgresql' && later.messages.items.length) {
+      // the new records' followers, and the mails' ledger results, ride along the messages' INSERT: one round trip,
+      // not three (a batch's chain of statements waits for each answer, and on a busy server each costs a few ms of
+      // waiting). Not the results that are not final yet, nor those of a mail whose message is written otherwise.
+      const alongside = later.follows.items.length ? followersAlongside(em, later.follows.items) : undefined;
       later.follows.items.length = 0;
+      const writing = new Set(later.messages.items.map(({ message }) => message));
+      const along = segment.resultsBeforeWrite(out) && out.every(({ done }) => !done.posted[0] || writing.has(done.posted[0]));
+      const then = along ? ledgerResultsAfterMessages(em, out.map(({ id, done }) => ({ id, result: done.result, posted: done.posted[0]?.messageId ?? null }))) : undefined;
+      await this.threads.writePending(em, later.messages, { alongside, then });
+      if (then) for (const item of out) item.recorded = true;
     } else {
       // independent plain inserts, sent together (see `RoutingLookups.load`)
       await together([this.threads.writePending(em, later.messages), this.followers.writePending(em, later.follows)]);

@@ -2,6 +2,8 @@ import type { EntityManager, EntityName, EntityMetadata } from '@mikro-orm/core'
 import { chatterPlatform } from './chatter-migrator.js';
 import { placeholders, runNative } from './native-query.js';
 
+/** what writes that follow an insert (`InsertOptions.then`) call its returned rows */
+export const INSERTED = 'chatter_inserted';
 /** rows per INSERT on SQLite (its statements take at most 32,766 parameters) */
 const CHUNK = 500;
 /** bytes of values per INSERT on PostgreSQL (one parameter per column, however many rows) */
@@ -17,6 +19,11 @@ export interface InsertOptions {
   onConflict?: string;
   /** PostgreSQL: other writes run by the same statement (its first, when the rows take several) */
   alongside?: Alongside;
+  /**
+   * PostgreSQL: writes that follow the rows' and read what they return as `chatter_inserted` (needs `returning`), run
+   * by the same statement — or, when the rows take several, by one more after them, over all they returned
+   */
+  then?: Alongside;
 }
 
 /**
@@ -41,10 +48,10 @@ export async function bulkInsert<T extends object>(
   entity: EntityName<T>,
   rows: Record<string, unknown>[],
   returning: string[] = [],
-  alongside?: Alongside,
+  writes: Pick<InsertOptions, 'alongside' | 'then'> = {},
 ): Promise<Record<string, unknown>[]> {
   if (rows.length === 0) {
-    if (alongside) throw new Error('bulkInsert: writes alongside need rows to ride with');
+    if (writes.alongside || writes.then) throw new Error('bulkInsert: writes alongside need rows to ride with');
     return [];
   }
   const meta = em.getMetadata().get(entity);
@@ -53,7 +60,7 @@ export async function bulkInsert<T extends object>(
   // dates and booleans are stored by `runNative`; JSON properties are stringified here
   const values = rows.map((row) => properties.map((p, c) => (columns[c].json && row[p] !== null ? JSON.stringify(row[p]) : row[p])));
   const back = returning.map((p) => [columnOf(meta, p).name, p] as const);
-  const inserted = await insertRows(em, meta.tableName, columns.map((c) => c.name), values, { returning: back.map(([name]) => name), types: columns.map((c) => c.type), alongside });
+  const inserted = await insertRows(em, meta.tableName, columns.map((c) => c.name), values, { returning: back.map(([name]) => name), types: columns.map((c) => c.type), ...writes });
   return inserted.map((raw) => Object.fromEntries(back.map(([name, p]) => [p, raw[name]])));
 }
 
@@ -79,15 +86,24 @@ export async function insertRows(em: EntityManager, table: string, columns: stri
   if (chatterPlatform(em) === 'postgresql') {
     if (!options.types || options.types.length !== columns.length) throw new Error(`insertRows: the types of ${table}'s columns are needed on PostgreSQL`);
     const sql = insertSql(table, columns, { types: options.types }) + onConflict + returning;
-    let alongside = options.alongside;
-    for (const chunk of chunkRows(values, MAX_BYTES)) {
-      const params = insertParams(chunk, options.types);
-      out.push(...(await runNative(em, alongside ? `with ${alongside.ctes} ${sql}` : sql, alongside ? [...alongside.params, ...params] : params)));
-      alongside = undefined;
+    const { alongside, then } = options;
+    if (then && !returning) throw new Error('insertRows: writes that follow the rows read what they return: `returning` is needed');
+    const chunks = chunkRows(values, MAX_BYTES);
+    for (const [i, chunk] of chunks.entries()) {
+      const before = i === 0 ? alongside : undefined;
+      const after = chunks.length === 1 ? then : undefined;
+      const ctes = [...(before ? [before.ctes] : []), ...(after ? [`${INSERTED} as (${sql})`, after.ctes] : [])];
+      const text = !ctes.length ? sql : `with ${ctes.join(', ')} ${after ? `select * from ${INSERTED}` : sql}`;
+      out.push(...(await runNative(em, text, [...(before?.params ?? []), ...insertParams(chunk, options.types), ...(after?.params ?? [])])));
+    }
+    if (then && chunks.length > 1) {
+      // every row's returned values, as rows of the table, for the writes that follow
+      const inserted = `${INSERTED} as (select * from json_populate_recordset(null::${quote(table)}, cast(? as json)))`;
+      await runNative(em, `with ${inserted}, ${then.ctes} select 1`, [JSON.stringify(out), ...then.params]);
     }
     return out;
   }
-  if (options.alongside) throw new Error('insertRows: writes alongside are for PostgreSQL');
+  if (options.alongside || options.then) throw new Error('insertRows: writes alongside are for PostgreSQL');
   for (let i = 0; i < values.length; i += CHUNK) {
     const chunk = values.slice(i, i + CHUNK);
     const sql = insertSql(table, columns, { rows: chunk.length }) + onConflict + returning;

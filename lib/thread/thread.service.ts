@@ -18,7 +18,7 @@ import { PartnerService, type PartnerLike } from './partner.service.js';
 import { SubtypeService } from './subtype.service.js';
 import { mentionedPartners } from './mentions.js';
 import { AttachmentService } from '../attachment/attachment.service.js';
-import { bulkInsert, type Alongside } from '../schema/bulk-insert.js';
+import { bulkInsert, type InsertOptions } from '../schema/bulk-insert.js';
 import { updateRows } from '../schema/row-updates.js';
 
 export interface AttachmentInput {
@@ -204,10 +204,11 @@ export class ThreadService {
    * Writes `pending`'s messages in `em`'s transaction (a few multi-row INSERTs) and gives them their ids, then their
    * attachments (persisted with `em`, not flushed). Their author and subtype must have ids by now; a parent, too, or
    * be one of `pending` (a reply to a mail of the same write: linked by one UPDATE once both have ids).
-   * `alongside` (PostgreSQL): other writes sent with the messages' INSERT; there must be messages to write.
+   * `writes` (PostgreSQL): other writes sent with the messages' INSERT, before it or reading what it returns (the
+   * messages' `id` and `message_id`, as `chatter_inserted`); there must be messages to write.
    */
-  async writePending(em: EntityManager, pending: PendingMessages, alongside?: Alongside): Promise<void> {
-    if (pending.items.length === 0 && !alongside) return;
+  async writePending(em: EntityManager, pending: PendingMessages, writes: Pick<InsertOptions, 'alongside' | 'then'> = {}): Promise<void> {
+    if (pending.items.length === 0 && !writes.alongside && !writes.then) return;
     const writing = new Set(pending.items.map(({ message }) => message));
     const replies = pending.items.map(({ message }) => message).filter((m) => m.parent && !m.parent.id);
     for (const reply of replies) if (!writing.has(reply.parent!)) throw new Error(`message ${reply.messageId}: its parent has no id and is not written with it`);
@@ -230,7 +231,7 @@ export class ThreadService {
       createdAt: m.createdAt,
     }));
     // Message-IDs are unique: each row comes back to its message by it
-    const ids = new Map((await bulkInsert(em, Message, rows, ['id', 'messageId'], alongside)).map((row) => [row.messageId, Number(row.id)]));
+    const ids = new Map((await bulkInsert(em, Message, rows, ['id', 'messageId'], writes)).map((row) => [row.messageId, Number(row.id)]));
     for (const { message, attachments } of pending.items) {
       message.id = ids.get(message.messageId)!;
       const ref = { model: message.resModel, id: message.resId };

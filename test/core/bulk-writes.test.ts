@@ -91,3 +91,34 @@ describe.each(DIALECTS)('bulk writes on %s', (dialect) => {
     expect((await stored()).get(ids[0].key)!.reason).toBe(AWKWARD[1]);
   });
 });
+
+describe('an insert with writes that follow it, on postgresql', () => {
+  let app: ChatterTesting;
+  beforeAll(async () => {
+    app = await startChatter('postgresql');
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('runs the writes that follow an insert over what it returned, in its statement or, when the rows take several, in one more', async () => {
+    const received = new Date('2026-03-04T05:06:07.000Z');
+    const row = (key: string, raw: Buffer) => ({ sourceKind: 'http', sourceKey: key, raw, size: raw.length, sha256: '0'.repeat(64), messageId: `<${key}@bulk.test>`, status: 'received', attempts: 0, receivedAt: received });
+    // rows inserted by a statement are not visible to its other parts: the writes that follow mark rows written before
+    const then = {
+      ctes: "chatter_marks as (update chatter_inbound_email as t set reason = ? || i.id from chatter_inserted as i where t.source_key = 'before-' || i.source_key)",
+      params: ['after '],
+    };
+    for (const [label, size] of [['small', 10], ['large', 9 << 20]] as const) {
+      const keys = [1, 2].map((n) => `then-${label}-${n}`);
+      await bulkInsert(app.em(), InboundEmail, keys.map((key) => row(`before-${key}`, Buffer.alloc(1))));
+      // two rows of 9 MB are two statements (16 MB each at most)
+      const inserted = await app.orm.em.fork().transactional((em: EntityManager) =>
+        bulkInsert(em, InboundEmail, keys.map((key) => row(key, Buffer.alloc(size, 7))), ['id', 'sourceKey'], { then }),
+      );
+      expect(inserted.map((r) => r.sourceKey)).toEqual(keys);
+      const marked = await app.em().find(InboundEmail, { sourceKey: { $in: keys.map((key) => `before-${key}`) } }, { orderBy: { sourceKey: 'asc' } });
+      expect(marked.map((r) => r.reason)).toEqual(inserted.map((r) => `after ${r.id}`));
+    }
+  });
+});

@@ -65,7 +65,10 @@ describe.each(DIALECTS)('inbound batches on %s', (dialect) => {
     expect(expected.length).toBeGreaterThan(0);
     for (const [i, receipt] of receipts.entries()) {
       const row = await host.row(receipt.id);
-      expect(row).toMatchObject({ status: 'delivered', resModel: 'ticket' });
+      expect(row).toMatchObject({ status: 'delivered', resModel: 'ticket', reason: `alias support@${DOMAIN} → new ticket ${row.resId}` });
+      // the row's message is the mail's, on its ticket (on PostgreSQL the results ride along the messages' INSERT)
+      const posted = await host.em().findOneOrFail(Message, row.postedMessageId!);
+      expect(posted).toMatchObject({ resModel: 'ticket', resId: row.resId, messageId: row.messageId });
       const followers = await host.em().find(Follower, { resModel: 'ticket', resId: row.resId! }, { populate: ['partner', 'subtypes'] });
       expect(followers.map((f) => f.partner.email)).toEqual([senders[i]]);
       expect(followers[0].subtypes.getItems().map((s) => s.id).sort((a, b) => a - b)).toEqual([...expected].sort((a, b) => a - b));
