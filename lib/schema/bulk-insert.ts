@@ -4,6 +4,7 @@ import { placeholders, runNative } from './native-query.js';
 
 /** what writes that follow an insert (`InsertOptions.then`) call its returned rows */
 export const INSERTED = 'chatter_inserted';
+
 /** rows per INSERT on SQLite (its statements take at most 32,766 parameters) */
 const CHUNK = 500;
 /** bytes of values per INSERT on PostgreSQL (one parameter per column, however many rows) */

@@ -113,7 +113,7 @@ describe('an insert with writes that follow it, on postgresql', () => {
       const keys = [1, 2].map((n) => `then-${label}-${n}`);
       await bulkInsert(app.em(), InboundEmail, keys.map((key) => row(`before-${key}`, Buffer.alloc(1))));
       // two rows of 9 MB are two statements (16 MB each at most)
-      const inserted = await app.orm.em.fork().transactional((em: EntityManager) =>
+      const inserted: Record<string, unknown>[] = await app.orm.em.fork().transactional((em: EntityManager) =>
         bulkInsert(em, InboundEmail, keys.map((key) => row(key, Buffer.alloc(size, 7))), ['id', 'sourceKey'], { then }),
       );
       expect(inserted.map((r) => r.sourceKey)).toEqual(keys);
