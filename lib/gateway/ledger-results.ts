@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
-import { INSERTED, columnOf, insertParams, unnestRows, type Alongside } from '../schema/bulk-insert.js';
-import { updateRows } from '../schema/row-updates.js';
+import { INSERTED, columnOf, insertParams, type Alongside } from '../schema/bulk-insert.js';
+import { unnestedUpdate, updateRows } from '../schema/row-updates.js';
 import type { InboundResult } from './inbound-mail-handler.js';
 
 /** the ledger columns a processed mail ends with */
@@ -21,7 +21,7 @@ export async function writeLedgerResults(em: EntityManager, results: { id: numbe
 }
 
 /** the results but the posted message's id, which comes from the messages' INSERT */
-const FIELDS_BEFORE_POSTING = RESULT_FIELDS.filter((f) => f !== 'postedMessageId');
+const FIELDS_BEFORE_POSTING: string[] = RESULT_FIELDS.filter((f) => f !== 'postedMessageId');
 
 /**
  * PostgreSQL: the same UPDATE as `writeLedgerResults`, as a write that follows the messages' INSERT in its statement
@@ -30,18 +30,12 @@ const FIELDS_BEFORE_POSTING = RESULT_FIELDS.filter((f) => f !== 'postedMessageId
  */
 export function ledgerResultsAfterMessages(em: EntityManager, results: { id: number; result: InboundResult; posted: string | null }[]): Alongside {
   const meta = em.getMetadata().get(InboundEmail);
-  const q = (name: string) => em.getPlatform().quoteIdentifier(name);
-  const columns = FIELDS_BEFORE_POSTING.map((f) => columnOf(meta, f));
-  const types = ['integer', ...columns.map((c) => c.type), 'text'];
-  const v = unnestRows(types, 'v');
-  const set = columns.map((c, i) => `${q(c.name)} = ${v.values[i + 1]}`);
-  set.push(`${q(columnOf(meta, 'postedMessageId').name)} = i.id`);
-  const rows = results.map(({ id, result, posted }) => [id, ...FIELDS_BEFORE_POSTING.map((f) => result[f] ?? null), posted]);
-  return {
-    ctes:
-      `chatter_ledger_results as (update ${q(meta.tableName)} as t set ${set.join(', ')} ` +
-      `from ${v.from} left join ${INSERTED} as i on i.message_id = ${v.values.at(-1)} ` +
-      `where t.id = ${v.values[0]} and t.status is not distinct from ?)`,
-    params: [...insertParams(rows, types), 'processing'],
-  };
+  const only = { status: 'processing' };
+  const { sql, types } = unnestedUpdate(em, meta, FIELDS_BEFORE_POSTING, only, {
+    types: ['text'],
+    join: (values) => ` left join ${INSERTED} as i on i.message_id = ${values.at(-1)}`,
+    set: [`${em.getPlatform().quoteIdentifier(columnOf(meta, 'postedMessageId').name)} = i.id`],
+  });
+  const rows = results.map(({ id, result, posted }) => [id, ...FIELDS_BEFORE_POSTING.map((f) => result[f as keyof InboundResult] ?? null), posted]);
+  return { ctes: `chatter_ledger_results as (${sql})`, params: [...insertParams(rows, types), ...Object.values(only)] };
 }

@@ -26,8 +26,6 @@ const MAX_BYTES = 16 * 1024 * 1024;
  * index holding every claim's and result's dead entries until a vacuum, ~2 ms a batch of 50 where the ids take 0.2.
  */
 export async function updateRows(em: EntityManager, meta: EntityMetadata, rows: RowUpdate[], only: Record<string, string> = {}): Promise<void> {
-  const q = (name: string) => em.getPlatform().quoteIdentifier(name);
-  const column = (prop: string) => q(meta.properties[prop].fieldNames[0]);
   const postgres = chatterPlatform(em) === 'postgresql';
   const groups = new Map<string, RowUpdate[]>();
   for (const row of rows) {
@@ -36,20 +34,46 @@ export async function updateRows(em: EntityManager, meta: EntityMetadata, rows: 
   }
   for (const [key, group] of groups) {
     const props = key.split(',');
-    const types = ['integer', ...props.map((p) => meta.properties[p].columnTypes[0])];
-    const names = ['id', ...props].map(column);
-    // `values`: each column's new value (the id first), over the rows in `from`
-    const update = (values: string[], from: string) =>
-      `update ${q(meta.tableName)} as t set ${names.slice(1).map((n, i) => `${n} = ${values[i + 1]}`).join(', ')} from ${from} ` +
-      `where ${[`t.${names[0]} = ${values[0]}`, ...Object.keys(only).map((g) => `t.${column(g)} ${postgres ? 'is not distinct from' : '='} ?`)].join(' and ')}`;
     // PostgreSQL: one array per column and bytes as one binary parameter (see `insertRows`), the same text for every
     // chunk; SQLite: the rows of a VALUES list named v, put before the UPDATE for each chunk
-    const unnested = postgres ? unnestRows(types, 'v') : undefined;
-    const text = unnested ? update(unnested.values, unnested.from) : update(names.map((n) => `v.${n}`), 'v');
+    const unnested = postgres ? unnestedUpdate(em, meta, props, only) : undefined;
+    const names = ['id', ...props].map((prop) => columnName(em, meta, prop));
+    const text = unnested?.sql ?? updateSql(em, meta, props, only, names.map((n) => `v.${n}`), 'v');
     for (const rowsOf of chunkRows(group.map((row) => [row.id, ...props.map((p) => row.values[p])]), MAX_BYTES, MAX_ROWS)) {
       const sql = unnested ? text : `with v(${names.join(', ')}) as (values ${rowsOf.map((r) => `(${placeholders(r)})`).join(', ')}) ${text}`;
-      const params = unnested ? insertParams(rowsOf, types) : rowsOf.flat();
+      const params = unnested ? insertParams(rowsOf, unnested.types) : rowsOf.flat();
       await runNative(em, sql, [...params, ...Object.values(only)]);
     }
   }
+}
+
+/**
+ * PostgreSQL: the UPDATE `updateRows` sends, for rows of `[id, …props' values, …more values]` bound by `insertParams`
+ * with `types` (then `only`'s values). `more` widens it for a caller that writes in the same statement as other
+ * writes: the types of values each row has besides its columns, SQL that `join`s other rows to the unnested ones
+ * (given every value's expression), and more assignments (`set`) over them.
+ */
+export function unnestedUpdate(
+  em: EntityManager,
+  meta: EntityMetadata,
+  props: string[],
+  only: Record<string, string>,
+  more: { types: string[]; join: (values: string[]) => string; set: string[] } = { types: [], join: () => '', set: [] },
+): { sql: string; types: string[] } {
+  const types = ['integer', ...props.map((p) => meta.properties[p].columnTypes[0]), ...more.types];
+  const v = unnestRows(types, 'v');
+  return { sql: updateSql(em, meta, props, only, v.values, `${v.from}${more.join(v.values)}`, more.set), types };
+}
+
+/** `update … as t set …` from rows in `from`, `values` each column's new value over them (the id first) */
+function updateSql(em: EntityManager, meta: EntityMetadata, props: string[], only: Record<string, string>, values: string[], from: string, set: string[] = []): string {
+  const postgres = chatterPlatform(em) === 'postgresql';
+  const column = (prop: string) => columnName(em, meta, prop);
+  const assignments = [...props.map((p, i) => `${column(p)} = ${values[i + 1]}`), ...set];
+  const conditions = [`t.${column('id')} = ${values[0]}`, ...Object.keys(only).map((g) => `t.${column(g)} ${postgres ? 'is not distinct from' : '='} ?`)];
+  return `update ${em.getPlatform().quoteIdentifier(meta.tableName)} as t set ${assignments.join(', ')} from ${from} where ${conditions.join(' and ')}`;
+}
+
+function columnName(em: EntityManager, meta: EntityMetadata, prop: string): string {
+  return em.getPlatform().quoteIdentifier(meta.properties[prop].fieldNames[0]);
 }
