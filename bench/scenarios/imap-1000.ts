@@ -44,7 +44,7 @@ export const imap1000: BenchScenario = {
             await dovecot.appendMany(Array.from({ length: WARM_UP_MAILS }, (_, i) => benchMail(MAILS + i, `${dialect}-warm-up`)), { user });
             await ingress.fetchNow('bench');
             await jobs.drain();
-            await baseline(dovecot, user, `1:${WARM_UP_MAILS}`, WARM_UP_MAILS);
+            await rawImapBaseline(dovecot, user, `1:${WARM_UP_MAILS}`, WARM_UP_MAILS);
             const measured: Round[] = [];
             for (let round = 0; round < rounds; round++) {
               // new mails each round, from new senders (a round finds no partner of an earlier one); a folder numbers
@@ -52,9 +52,9 @@ export const imap1000: BenchScenario = {
               const taken = WARM_UP_MAILS + round * MAILS;
               await dovecot.appendMany(Array.from({ length: MAILS }, (_, i) => benchMail((round + 2) * MAILS + i, `${dialect}-${round}`)), { user });
               const uids = `${taken + 1}:*`;
-              const before = await baseline(dovecot, user, uids, MAILS);
+              const before = await rawImapBaseline(dovecot, user, uids, MAILS);
               const oursMs = await ours(ingress, jobs, app.orm, processed, taken);
-              const after = await baseline(dovecot, user, uids, MAILS);
+              const after = await rawImapBaseline(dovecot, user, uids, MAILS);
               measured.push(measuredRound(MAILS, oursMs, before, after));
             }
             return roundsResult(`imap-1000/${dialect}${processed ? '' : '/ledger-only'}`, 'mails/s', measured, MAILS);
@@ -95,7 +95,7 @@ async function ours(ingress: ImapIngress, jobs: JobRunner, orm: { em: { fork(): 
 }
 
 /** raw imapflow + simpleParser over the mails of a UID range (BODY.PEEK: it leaves them unseen for us) */
-async function baseline(dovecot: DovecotServer, user: string, uids: string, expected: number): Promise<number> {
+export async function rawImapBaseline(dovecot: DovecotServer, user: string, uids: string, expected: number): Promise<number> {
   const started = performance.now();
   const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user, pass: IMAP_PASSWORD }, logger: false, disableAutoIdle: true });
   await client.connect();
@@ -118,7 +118,7 @@ async function baseline(dovecot: DovecotServer, user: string, uids: string, expe
 }
 
 /** a new-ticket mail of a few KB, text and HTML, each from its own sender (the loop guard counts per sender) */
-function benchMail(i: number, tag: string): string {
+export function benchMail(i: number, tag: string): string {
   const paragraph = `Our order ${1000 + i} arrived with a damaged box and two items missing. We need a replacement before Friday, the event starts on Saturday morning.`;
   const text = Array.from({ length: 8 }, () => paragraph).join('\n\n');
   const html = `<html><body>${Array.from({ length: 8 }, () => `<p>${paragraph}</p>`).join('')}<p>Regards,<br>Customer ${i}</p></body></html>`;

@@ -1,0 +1,203 @@
+/**
+ * Warm passes of `imap-1000`, for finding where its time goes (not a benchmark: it reports no ratio target).
+ * `npm run bench:passes`: one app, PASSES passes (default 6) of 1,000 new mails fetched and processed; for each pass
+ * its wall time and the CPU time it used per thread of this process and per PostgreSQL backend, read from Linux's
+ * `/proc` (this tool runs on Linux only). The first pass warms the JIT and is left out of the medians.
+ *
+ * - `BENCH_DIALECTS`: the database (default: both, one after the other);
+ * - `BASELINE=1`: also raw imapflow + simpleParser over each pass's mails, before and after ours (as in `imap-1000`);
+ * - `TIMELINE=1`: when each processing batch started and ended, and when every 100th parse settled, in ms of the pass;
+ * - `PARSE_WORKERS`, `BATCH_SIZE`: the `incoming` options of the same names.
+ *
+ * Threads: `main` is the event loop; `busiest` the other thread that used the most CPU in the pass (with one parse
+ * worker, that worker); `others` the rest together (V8's compiler and GC helpers, libuv's pool).
+ */
+import 'reflect-metadata';
+import { readdirSync, readFileSync } from 'node:fs';
+import { ChatterModule, ImapIngress, InboundEmail, JobRunner } from '../lib/index.js';
+// internals, for the timeline: this tool looks inside the pipeline
+import { InboundProcessor } from '../lib/gateway/inbound-processor.js';
+import { ParsePool } from '../lib/gateway/parse-pool.js';
+import { Lead } from '../sample-app/lead.entity.js';
+import { Ticket } from '../sample-app/ticket.entity.js';
+import { IMAP_USERS, startDovecot } from '../test/support/dovecot.js';
+import { median } from './result.js';
+import { benchMail, rawImapBaseline } from './scenarios/imap-1000.js';
+import { benchDialects, withBenchApp } from './support/bench-app.js';
+
+const MAILS = 1000;
+const PASSES = positive('PASSES', 6);
+/** Linux's clock ticks per second for /proc's CPU times (USER_HZ) */
+const TICK_MS = 10;
+
+interface PassReport {
+  pass: number;
+  wallMs: number;
+  baselineMs?: number;
+  cpuMs: { main: number; busiest: number; others: number; postgres: number };
+  timeline?: string;
+}
+
+for (const dialect of benchDialects()) {
+  const dovecot = await startDovecot();
+  const user = IMAP_USERS.test;
+  try {
+    const reports = await withBenchApp(dialect, async (app) => {
+      const jobs = app.app.get(JobRunner);
+      const ingress = app.app.get(ImapIngress);
+      const timeline = process.env.TIMELINE ? recordTimeline() : undefined;
+      await jobs.drain();
+      const out: PassReport[] = [];
+      for (let pass = 0; pass < PASSES; pass++) {
+        await dovecot.appendMany(Array.from({ length: MAILS }, (_, i) => benchMail(pass * MAILS + i, `passes-${dialect}-${pass}`)), { user });
+        const uids = `${pass * MAILS + 1}:*`;
+        const before = process.env.BASELINE ? await rawImapBaseline(dovecot, user, uids, MAILS) : undefined;
+        const threads0 = threadCpu();
+        const postgres0 = postgresCpu();
+        timeline?.start();
+        const started = performance.now();
+        const fetched = await ingress.fetchNow('bench');
+        await jobs.drain();
+        const wallMs = performance.now() - started;
+        const threads1 = threadCpu();
+        const postgres1 = postgresCpu();
+        const after = before === undefined ? undefined : await rawImapBaseline(dovecot, user, uids, MAILS);
+        if (fetched?.received !== MAILS) throw new Error(`warm passes: the fetch took ${fetched?.received} mails, expected ${MAILS}`);
+        const report: PassReport = {
+          pass,
+          wallMs: Math.round(wallMs),
+          baselineMs: before === undefined ? undefined : Math.round((before + after!) / 2),
+          cpuMs: { ...splitThreads(threads0, threads1), postgres: sumDelta(postgres0, postgres1) },
+          timeline: timeline?.take(),
+        };
+        console.log(JSON.stringify(report));
+        out.push(report);
+      }
+      const delivered = await app.orm.em.fork().count(InboundEmail, { status: 'delivered' });
+      if (delivered !== PASSES * MAILS) throw new Error(`warm passes: ${delivered} of ${PASSES * MAILS} mails were delivered`);
+      return out;
+    }, {
+      entities: [Ticket, Lead],
+      imports: [ChatterModule.forFeature([Ticket, Lead])],
+      chatter: {
+        incoming: {
+          ...(process.env.PARSE_WORKERS ? { parseWorkers: positive('PARSE_WORKERS', 1, true) } : {}),
+          ...(process.env.BATCH_SIZE ? { batchSize: positive('BATCH_SIZE', 50) } : {}),
+          mailboxes: [{ name: 'bench', url: dovecot.url({ user, params: { idle: false, intervalMs: 3_600_000 } }) }],
+        },
+      },
+    });
+    const warm = reports.slice(1);
+    const med = (pick: (r: PassReport) => number | undefined) => {
+      const values = warm.map(pick).filter((v): v is number => v !== undefined);
+      return values.length ? Math.round(median(values)) : undefined;
+    };
+    console.log(`${dialect}: medians of passes 1–${PASSES - 1}: ${JSON.stringify({
+      wallMs: med((r) => r.wallMs),
+      baselineMs: med((r) => r.baselineMs),
+      main: med((r) => r.cpuMs.main),
+      busiest: med((r) => r.cpuMs.busiest),
+      others: med((r) => r.cpuMs.others),
+      postgres: med((r) => r.cpuMs.postgres),
+    })}`);
+  } finally {
+    await dovecot.stop();
+  }
+}
+
+/** CPU ms used so far by each thread of this process, by thread id */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const cpu = statCpu(`/proc/self/task/${tid}/stat`);
+    if (cpu !== undefined) out.set(tid, cpu);
+  }
+  return out;
+}
+
+/** CPU ms used so far by each PostgreSQL backend (a process named `postgres` whose command line names a client) */
+function postgresCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      // "postgres: user database host(port) state"; background processes are "postgres: walwriter" and the like
+      if (!/^postgres: \S+ \S+ \S+/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '))) continue;
+      const cpu = statCpu(`/proc/${pid}/stat`);
+      if (cpu !== undefined) out.set(pid, cpu);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** utime + stime of a /proc stat file, in ms */
+function statCpu(file: string): number | undefined {
+  try {
+    const stat = readFileSync(file, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+function splitThreads(before: Map<string, number>, after: Map<string, number>): { main: number; busiest: number; others: number } {
+  const main = String(process.pid);
+  const used = [...after].filter(([tid]) => tid !== main).map(([tid, cpu]) => cpu - (before.get(tid) ?? 0)).sort((a, b) => b - a);
+  return {
+    main: (after.get(main) ?? 0) - (before.get(main) ?? 0),
+    busiest: used[0] ?? 0,
+    others: used.slice(1).reduce((a, b) => a + b, 0),
+  };
+}
+
+function sumDelta(before: Map<string, number>, after: Map<string, number>): number {
+  let sum = 0;
+  for (const [id, cpu] of after) sum += Math.max(0, cpu - (before.get(id) ?? 0));
+  return sum;
+}
+
+/** marks in ms since `start()`: each processing batch's start (`b>`) and end (`b<`), every 100th settled parse (`p`) */
+function recordTimeline(): { start(): void; take(): string } {
+  let origin = 0;
+  let marks: string[] = [];
+  let parsed = 0;
+  const mark = (label: string) => marks.push(`${label}@${Math.round(performance.now() - origin)}`);
+  const processor = InboundProcessor.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const runBatch = processor.runBatch;
+  processor.runBatch = async function (this: unknown, ...args: unknown[]) {
+    mark('b>');
+    try {
+      return await runBatch.apply(this, args);
+    } finally {
+      mark('b<');
+    }
+  };
+  const parse = ParsePool.prototype.parse;
+  ParsePool.prototype.parse = function (this: ParsePool, ...args: Parameters<ParsePool['parse']>) {
+    const parsing = parse.apply(this, args);
+    const settled = () => {
+      if (++parsed % 100 === 0) mark(`p${parsed}`);
+    };
+    parsing.then(settled, settled);
+    return parsing;
+  };
+  return {
+    start: () => {
+      origin = performance.now();
+      marks = [];
+    },
+    take: () => marks.join(' '),
+  };
+}
+
+function positive(name: string, fallback: number, zeroAllowed = false): number {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < (zeroAllowed ? 0 : 1)) throw new Error(`${name}: expected a whole number ≥ ${zeroAllowed ? 0 : 1}, got ${raw}`);
+  return n;
+}
