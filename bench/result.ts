@@ -55,8 +55,15 @@ export function roundsResult(scenario: string, unit: string, rounds: Round[], it
 
 /** rounds of a scenario measured in alternating rounds: `BENCH_ROUNDS`, or the scenario's default */
 export function benchRounds(fallback: number): number {
-  const n = Number(process.env.BENCH_ROUNDS ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_ROUNDS: expected a whole number ≥ 1, got ${process.env.BENCH_ROUNDS}`);
+  return envCount('BENCH_ROUNDS', fallback);
+}
+
+/** a whole number ≥ `min` from environment variable `name`, or `fallback` when it is unset */
+export function envCount(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected a whole number ≥ ${min}, got ${raw}`);
   return n;
 }
 

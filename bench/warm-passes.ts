@@ -21,12 +21,12 @@ import { ParsePool } from '../lib/gateway/parse-pool.js';
 import { Lead } from '../sample-app/lead.entity.js';
 import { Ticket } from '../sample-app/ticket.entity.js';
 import { IMAP_USERS, startDovecot } from '../test/support/dovecot.js';
-import { median } from './result.js';
+import { envCount, median } from './result.js';
 import { benchMail, rawImapBaseline } from './scenarios/imap-1000.js';
 import { benchDialects, withBenchApp } from './support/bench-app.js';
 
 const MAILS = 1000;
-const PASSES = positive('PASSES', 6);
+const PASSES = envCount('PASSES', 6);
 /** Linux's clock ticks per second for /proc's CPU times (USER_HZ) */
 const TICK_MS = 10;
 
@@ -38,6 +38,9 @@ interface PassReport {
   timeline?: string;
 }
 
+// the methods are wrapped once for the run, not once per database
+const timeline = process.env.TIMELINE ? recordTimeline() : undefined;
+
 for (const dialect of benchDialects()) {
   const dovecot = await startDovecot();
   const user = IMAP_USERS.test;
@@ -45,7 +48,6 @@ for (const dialect of benchDialects()) {
     const reports = await withBenchApp(dialect, async (app) => {
       const jobs = app.app.get(JobRunner);
       const ingress = app.app.get(ImapIngress);
-      const timeline = process.env.TIMELINE ? recordTimeline() : undefined;
       await jobs.drain();
       const out: PassReport[] = [];
       for (let pass = 0; pass < PASSES; pass++) {
@@ -81,8 +83,8 @@ for (const dialect of benchDialects()) {
       imports: [ChatterModule.forFeature([Ticket, Lead])],
       chatter: {
         incoming: {
-          ...(process.env.PARSE_WORKERS ? { parseWorkers: positive('PARSE_WORKERS', 1, true) } : {}),
-          ...(process.env.BATCH_SIZE ? { batchSize: positive('BATCH_SIZE', 50) } : {}),
+          ...(process.env.PARSE_WORKERS ? { parseWorkers: envCount('PARSE_WORKERS', 1, 0) } : {}),
+          ...(process.env.BATCH_SIZE ? { batchSize: envCount('BATCH_SIZE', 50) } : {}),
           mailboxes: [{ name: 'bench', url: dovecot.url({ user, params: { idle: false, intervalMs: 3_600_000 } }) }],
         },
       },
@@ -192,12 +194,4 @@ function recordTimeline(): { start(): void; take(): string } {
     },
     take: () => marks.join(' '),
   };
-}
-
-function positive(name: string, fallback: number, zeroAllowed = false): number {
-  const raw = process.env[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < (zeroAllowed ? 0 : 1)) throw new Error(`${name}: expected a whole number ≥ ${zeroAllowed ? 0 : 1}, got ${raw}`);
-  return n;
 }
