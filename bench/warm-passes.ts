@@ -34,7 +34,9 @@ interface PassReport {
   pass: number;
   wallMs: number;
   baselineMs?: number;
-  cpuMs: { main: number; busiest: number; others: number; postgres: number };
+  cpuMs: { main: number; busiest: number; others: number; postgres: number; dovecot: number };
+  /** Dovecot's CPU ms while the baseline (its run before ours) fetched the same mails */
+  baselineDovecotMs?: number;
   timeline?: string;
 }
 
@@ -53,7 +55,9 @@ for (const dialect of benchDialects()) {
       for (let pass = 0; pass < PASSES; pass++) {
         await dovecot.appendMany(Array.from({ length: MAILS }, (_, i) => benchMail(pass * MAILS + i, `passes-${dialect}-${pass}`)), { user });
         const uids = `${pass * MAILS + 1}:*`;
+        const dovecotBefore = dovecotCpu();
         const before = process.env.BASELINE ? await rawImapBaseline(dovecot, user, uids, MAILS) : undefined;
+        const dovecot0 = dovecotCpu();
         const threads0 = threadCpu();
         const postgres0 = postgresCpu();
         timeline?.start();
@@ -63,13 +67,15 @@ for (const dialect of benchDialects()) {
         const wallMs = performance.now() - started;
         const threads1 = threadCpu();
         const postgres1 = postgresCpu();
+        const dovecot1 = dovecotCpu();
         const after = before === undefined ? undefined : await rawImapBaseline(dovecot, user, uids, MAILS);
         if (fetched?.received !== MAILS) throw new Error(`warm passes: the fetch took ${fetched?.received} mails, expected ${MAILS}`);
         const report: PassReport = {
           pass,
           wallMs: Math.round(wallMs),
           baselineMs: before === undefined ? undefined : Math.round((before + after!) / 2),
-          cpuMs: { ...splitThreads(threads0, threads1), postgres: sumDelta(postgres0, postgres1) },
+          cpuMs: { ...splitThreads(threads0, threads1), postgres: sumDelta(postgres0, postgres1), dovecot: dovecot1 - dovecot0 },
+          baselineDovecotMs: before === undefined ? undefined : dovecot0 - dovecotBefore,
           timeline: timeline?.take(),
         };
         console.log(JSON.stringify(report));
@@ -101,6 +107,8 @@ for (const dialect of benchDialects()) {
       busiest: med((r) => r.cpuMs.busiest),
       others: med((r) => r.cpuMs.others),
       postgres: med((r) => r.cpuMs.postgres),
+      dovecot: med((r) => r.cpuMs.dovecot),
+      baselineDovecot: med((r) => r.baselineDovecotMs),
     })}`);
   } finally {
     await dovecot.stop();
@@ -133,6 +141,28 @@ function postgresCpu(): Map<string, number> {
     }
   }
   return out;
+}
+
+/**
+ * CPU ms used so far by Dovecot: its live processes (an `imap` process per connection, its login and auth
+ * processes), plus what its master process has reaped of the ended ones (their CPU moves into its children's times)
+ */
+function dovecotCpu(): number {
+  let sum = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (comm !== 'dovecot' && comm !== 'imap' && comm !== 'imap-login' && comm !== 'auth' && comm !== 'anvil' && comm !== 'log' && comm !== 'config') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime; and for the master, cutime and cstime
+      sum += (Number(fields[11]) + Number(fields[12]) + (comm === 'dovecot' ? Number(fields[13]) + Number(fields[14]) : 0)) * TICK_MS;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return sum;
 }
 
 /** utime + stime of a /proc stat file, in ms */
