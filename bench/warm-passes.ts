@@ -1,11 +1,12 @@
 /**
  * Warm passes of `imap-1000`, for finding where its time goes (not a benchmark: it reports no ratio target).
  * `npm run bench:passes`: one app, PASSES passes (default 6) of 1,000 new mails fetched and processed; for each pass
- * its wall time and the CPU time it used per thread of this process and per PostgreSQL backend, read from Linux's
- * `/proc` (this tool runs on Linux only). The first pass warms the JIT and is left out of the medians.
+ * its wall time and the CPU time it used per thread of this process, per PostgreSQL backend and by Dovecot, read from
+ * Linux's `/proc` (this tool runs on Linux only). The first pass warms the JIT and is left out of the medians.
  *
  * - `BENCH_DIALECTS`: the database (default: both, one after the other);
- * - `BASELINE=1`: also raw imapflow + simpleParser over each pass's mails, before and after ours (as in `imap-1000`);
+ * - `BASELINE=1`: also raw imapflow + simpleParser over each pass's mails, before and after ours (as in `imap-1000`),
+ *   with Dovecot's CPU for the one before;
  * - `TIMELINE=1`: when each processing batch started and ended, and when every 100th parse settled, in ms of the pass;
  * - `PARSE_WORKERS`, `BATCH_SIZE`: the `incoming` options of the same names.
  *
