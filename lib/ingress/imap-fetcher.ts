@@ -130,9 +130,11 @@ export class ImapFetcher {
     const save = async (now: boolean) => {
       if (!now && Date.now() - savedAt < CURSOR_SAVE_MS) return;
       await flag();
-      if (cursor === saved) return;
-      await this.saveCursor(mailbox, owner, cursor);
-      saved = cursor;
+      if (cursor !== saved) {
+        await this.saveCursor(mailbox, owner, cursor);
+        saved = cursor;
+      }
+      // also when the cursor waits below a refused mail: the flags still go out once per CURSOR_SAVE_MS, not per batch
       savedAt = Date.now();
     };
     try {
