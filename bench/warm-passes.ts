@@ -30,6 +30,8 @@ const MAILS = 1000;
 const PASSES = envCount('PASSES', 6);
 /** Linux's clock ticks per second for /proc's CPU times (USER_HZ) */
 const TICK_MS = 10;
+/** Dovecot's processes: its master, an `imap` process per connection, its login, auth and helper processes */
+const DOVECOT_PROCESSES = new Set(['dovecot', 'imap', 'imap-login', 'auth', 'anvil', 'log', 'config']);
 
 interface PassReport {
   pass: number;
@@ -145,33 +147,36 @@ function postgresCpu(): Map<string, number> {
 }
 
 /**
- * CPU ms used so far by Dovecot: its live processes (an `imap` process per connection, its login and auth
- * processes), plus what its master process has reaped of the ended ones (their CPU moves into its children's times)
+ * CPU ms used so far by Dovecot: its live processes, plus what its master process has reaped of the ended ones (their
+ * CPU moves into its children's times)
  */
 function dovecotCpu(): number {
   let sum = 0;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm !== 'dovecot' && comm !== 'imap' && comm !== 'imap-login' && comm !== 'auth' && comm !== 'anvil' && comm !== 'log' && comm !== 'config') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime, stime; and for the master, cutime and cstime
-      sum += (Number(fields[11]) + Number(fields[12]) + (comm === 'dovecot' ? Number(fields[13]) + Number(fields[14]) : 0)) * TICK_MS;
-    } catch {
-      // the process ended meanwhile
-    }
+    const times = procTimes(`/proc/${pid}/stat`);
+    if (!times || !DOVECOT_PROCESSES.has(times.comm)) continue;
+    sum += times.own + (times.comm === 'dovecot' ? times.reaped : 0);
   }
   return sum;
 }
 
 /** utime + stime of a /proc stat file, in ms */
 function statCpu(file: string): number | undefined {
+  return procTimes(file)?.own;
+}
+
+/**
+ * A /proc stat file's command name, its CPU ms (utime + stime) and its reaped children's (cutime + cstime);
+ * undefined when the process or thread ended meanwhile
+ */
+function procTimes(file: string): { comm: string; own: number; reaped: number } | undefined {
   try {
     const stat = readFileSync(file, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    const end = stat.lastIndexOf(')');
+    const fields = stat.slice(end + 2).split(' ');
+    const ms = (i: number) => Number(fields[i]) * TICK_MS;
+    return { comm: stat.slice(stat.indexOf('(') + 1, end), own: ms(11) + ms(12), reaped: ms(13) + ms(14) };
   } catch {
     return undefined;
   }
