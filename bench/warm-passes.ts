@@ -7,16 +7,20 @@
  * - `BENCH_DIALECTS`: the database (default: both, one after the other);
  * - `BASELINE=1`: also raw imapflow + simpleParser over each pass's mails, before and after ours (as in `imap-1000`),
  *   with Dovecot's CPU for the one before;
- * - `TIMELINE=1`: when each processing batch started and ended, and when every 100th parse settled, in ms of the pass;
+ * - `TIMELINE=1`: when each ledger batch (`r50>` … `r<`, 50 mails) and each processing batch (`b>` … `b<`) started
+ *   and ended, and when every 100th parse settled (`p100`), in ms of the pass;
+ * - `PROFILE=dir`: a CPU profile of the main thread during each pass (`PROFILE_HEAP=1`: a sampling heap profile);
  * - `PARSE_WORKERS`, `BATCH_SIZE`: the `incoming` options of the same names.
  *
  * Threads: `main` is the event loop; `busiest` the other thread that used the most CPU in the pass (with one parse
  * worker, that worker); `others` the rest together (V8's compiler and GC helpers, libuv's pool).
  */
 import 'reflect-metadata';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { ChatterModule, ImapIngress, InboundEmail, JobRunner } from '../lib/index.js';
 // internals, for the timeline: this tool looks inside the pipeline
+import { InboundGateway } from '../lib/gateway/inbound-gateway.js';
 import { InboundProcessor } from '../lib/gateway/inbound-processor.js';
 import { ParsePool } from '../lib/gateway/parse-pool.js';
 import { Lead } from '../sample-app/lead.entity.js';
@@ -45,6 +49,7 @@ interface PassReport {
 
 // the methods are wrapped once for the run, not once per database
 const timeline = process.env.TIMELINE ? recordTimeline() : undefined;
+const profiler = process.env.PROFILE ? await mainThreadProfiler(process.env.PROFILE) : undefined;
 
 for (const dialect of benchDialects()) {
   const dovecot = await startDovecot();
@@ -63,6 +68,7 @@ for (const dialect of benchDialects()) {
         const dovecot0 = dovecotCpu();
         const threads0 = threadCpu();
         const postgres0 = postgresCpu();
+        await profiler?.start();
         timeline?.start();
         const started = performance.now();
         const fetched = await ingress.fetchNow('bench');
@@ -71,6 +77,8 @@ for (const dialect of benchDialects()) {
         const threads1 = threadCpu();
         const postgres1 = postgresCpu();
         const dovecot1 = dovecotCpu();
+        // after the CPU counts: writing the profile is not the pass's work
+        await profiler?.stop(`${dialect}-pass-${pass}`);
         const after = before === undefined ? undefined : await rawImapBaseline(dovecot, user, uids, MAILS);
         if (fetched?.received !== MAILS) throw new Error(`warm passes: the fetch took ${fetched?.received} mails, expected ${MAILS}`);
         const report: PassReport = {
@@ -116,6 +124,29 @@ for (const dialect of benchDialects()) {
   } finally {
     await dovecot.stop();
   }
+}
+
+/**
+ * `PROFILE=dir`: a V8 CPU profile of the main thread during each pass only (`node --cpu-prof` would also take the
+ * appends that set a pass up), written as `<dir>/<dialect>-pass-<n>.cpuprofile` for Chrome's DevTools
+ */
+async function mainThreadProfiler(dir: string): Promise<{ start(): Promise<void>; stop(name: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  mkdirSync(dir, { recursive: true });
+  if (process.env.PROFILE_HEAP) {
+    // every allocation's stack, the collected ones included (what the young generation's collections cost follows them)
+    await session.post('HeapProfiler.enable');
+    return {
+      start: async () => void (await session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })),
+      stop: async (name) => writeFileSync(`${dir}/${name}.heapprofile`, JSON.stringify((await session.post('HeapProfiler.stopSampling')).profile)),
+    };
+  }
+  await session.post('Profiler.enable');
+  return {
+    start: async () => void (await session.post('Profiler.start')),
+    stop: async (name) => writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify((await session.post('Profiler.stop')).profile)),
+  };
 }
 
 /** CPU ms used so far by each thread of this process, by thread id */
@@ -204,16 +235,21 @@ function recordTimeline(): { start(): void; take(): string } {
   let marks: string[] = [];
   let parsed = 0;
   const mark = (label: string) => marks.push(`${label}@${Math.round(performance.now() - origin)}`);
-  const processor = InboundProcessor.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  const runBatch = processor.runBatch;
-  processor.runBatch = async function (this: unknown, ...args: unknown[]) {
-    mark('b>');
-    try {
-      return await runBatch.apply(this, args);
-    } finally {
-      mark('b<');
-    }
+  /** marks when each call of the async method `name` starts (`open`, from its arguments) and settles (`close`) */
+  const bracket = (target: object, name: string, open: (args: unknown[]) => string, close: string) => {
+    const methods = target as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const method = methods[name];
+    methods[name] = async function (this: unknown, ...args: unknown[]) {
+      mark(open(args));
+      try {
+        return await method.apply(this, args);
+      } finally {
+        mark(close);
+      }
+    };
   };
+  bracket(InboundProcessor.prototype, 'runBatch', () => 'b>', 'b<');
+  bracket(InboundGateway.prototype, 'receiveMany', (args) => `r${(args[0] as unknown[]).length}>`, 'r<');
   const parse = ParsePool.prototype.parse;
   ParsePool.prototype.parse = function (this: ParsePool, ...args: Parameters<ParsePool['parse']>) {
     const parsing = parse.apply(this, args);
