@@ -146,7 +146,7 @@ export class ImapFetcher {
           // nothing left to take but the refused: what else is below uidNext was taken, or read by a person (Odoo
           // fetches unseen mail only), so the cursor can wait just before the first refused mail, or pass them all
           const last = Math.min(uidNextAtOpen, ...retryLater) - 1;
-          if (last > cursor.lastUid) cursor = { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
+          cursor = passedTo(cursor, last);
           break;
         }
         // each batch's sources are read while the batch before it is committed: BODY.PEEK leaves them unseen, so a
@@ -165,7 +165,7 @@ export class ImapFetcher {
             if (!settled.has(uid)) break;
             last = uid;
           }
-          if (last > cursor.lastUid) cursor = { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
+          cursor = passedTo(cursor, last);
           await save(false);
         }
       }
@@ -293,6 +293,15 @@ export class ImapFetcher {
       throw new Error(`IMAP mailbox "${mailbox.name}": lost its lease to another replica (is leaseMs shorter than a batch takes?)`);
     }
   }
+}
+
+/**
+ * The cursor moved on to UID `last` (unchanged if it is already there): the Message-ID resync ends once it has passed
+ * every mail that was in the folder when UIDVALIDITY changed
+ */
+function passedTo(cursor: ImapCursor, last: number): ImapCursor {
+  if (last <= cursor.lastUid) return cursor;
+  return { ...cursor, lastUid: last, resyncBelowUid: last + 1 >= cursor.resyncBelowUid ? 0 : cursor.resyncBelowUid };
 }
 
 /** a mail of at most this many bytes fits in a batch of `batchSize` whatever the others weigh */
