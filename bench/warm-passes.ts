@@ -163,14 +163,11 @@ function threadCpu(): Map<string, number> {
 /** CPU ms used so far by each PostgreSQL backend (a process named `postgres` whose command line names a client) */
 function postgresCpu(): Map<string, number> {
   const out = new Map<string, number>();
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
+  for (const [pid, times] of processTimes()) {
+    if (times.comm !== 'postgres') continue;
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
       // "postgres: user database host(port) state"; background processes are "postgres: walwriter" and the like
-      if (!/^postgres: \S+ \S+ \S+/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '))) continue;
-      const cpu = statCpu(`/proc/${pid}/stat`);
-      if (cpu !== undefined) out.set(pid, cpu);
+      if (/^postgres: \S+ \S+ \S+/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '))) out.set(pid, times.own);
     } catch {
       // the process ended meanwhile
     }
@@ -184,13 +181,19 @@ function postgresCpu(): Map<string, number> {
  */
 function dovecotCpu(): number {
   let sum = 0;
+  for (const [, times] of processTimes()) {
+    if (DOVECOT_PROCESSES.has(times.comm)) sum += times.own + (times.comm === 'dovecot' ? times.reaped : 0);
+  }
+  return sum;
+}
+
+/** every live process's `procTimes`, by pid */
+function* processTimes(): Generator<[string, { comm: string; own: number; reaped: number }]> {
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const times = procTimes(`/proc/${pid}/stat`);
-    if (!times || !DOVECOT_PROCESSES.has(times.comm)) continue;
-    sum += times.own + (times.comm === 'dovecot' ? times.reaped : 0);
+    if (times) yield [pid, times];
   }
-  return sum;
 }
 
 /** utime + stime of a /proc stat file, in ms */
