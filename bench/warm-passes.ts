@@ -13,7 +13,9 @@
  * - `PARSE_WORKERS`, `BATCH_SIZE`: the `incoming` options of the same names.
  *
  * Threads: `main` is the event loop; `busiest` the other thread that used the most CPU in the pass (with one parse
- * worker, that worker); `others` the rest together (V8's compiler and GC helpers, libuv's pool).
+ * worker, that worker); `others` the rest together (V8's compiler and GC helpers, libuv's pool). `mainQueuedMs`: how
+ * long the event loop was ready to run but waited for a CPU — on a machine with fewer cores than busy threads, the
+ * part of the wall time that no change to the event loop's own work removes.
  */
 import 'reflect-metadata';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +44,8 @@ interface PassReport {
   wallMs: number;
   baselineMs?: number;
   cpuMs: { main: number; busiest: number; others: number; postgres: number; dovecot: number };
+  /** ms the event loop's thread was ready to run but waited for a CPU (Linux's schedstat run delay) */
+  mainQueuedMs?: number;
   /** Dovecot's CPU ms while the baseline (its run before ours) fetched the same mails */
   baselineDovecotMs?: number;
   timeline?: string;
@@ -69,6 +73,7 @@ for (const dialect of benchDialects()) {
         await profiler?.start();
         const dovecot0 = dovecotCpu();
         const threads0 = threadCpu();
+        const queued0 = mainRunDelayMs();
         const postgres0 = postgresCpu();
         timeline?.start();
         const started = performance.now();
@@ -76,6 +81,7 @@ for (const dialect of benchDialects()) {
         await jobs.drain();
         const wallMs = performance.now() - started;
         const threads1 = threadCpu();
+        const queued1 = mainRunDelayMs();
         const postgres1 = postgresCpu();
         const dovecot1 = dovecotCpu();
         // after the CPU counts: nor is writing the profile
@@ -87,6 +93,7 @@ for (const dialect of benchDialects()) {
           wallMs: Math.round(wallMs),
           baselineMs: before === undefined ? undefined : Math.round((before + after!) / 2),
           cpuMs: { ...splitThreads(threads0, threads1), postgres: sumDelta(postgres0, postgres1), dovecot: dovecot1 - dovecot0 },
+          mainQueuedMs: queued0 === undefined || queued1 === undefined ? undefined : Math.round(queued1 - queued0),
           baselineDovecotMs: before === undefined ? undefined : dovecot0 - dovecotBefore,
           timeline: timeline?.take(),
         };
@@ -116,6 +123,7 @@ for (const dialect of benchDialects()) {
       wallMs: med((r) => r.wallMs),
       baselineMs: med((r) => r.baselineMs),
       main: med((r) => r.cpuMs.main),
+      mainQueued: med((r) => r.mainQueuedMs),
       busiest: med((r) => r.cpuMs.busiest),
       others: med((r) => r.cpuMs.others),
       postgres: med((r) => r.cpuMs.postgres),
@@ -148,6 +156,18 @@ async function mainThreadProfiler(dir: string): Promise<{ start(): Promise<void>
     start: async () => void (await session.post('Profiler.start')),
     stop: async (name) => writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify((await session.post('Profiler.stop')).profile)),
   };
+}
+
+/**
+ * ms the main thread has waited so far for a CPU while ready to run (the second field of its schedstat, in ns);
+ * undefined on a kernel without schedstats
+ */
+function mainRunDelayMs(): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return undefined;
+  }
 }
 
 /** CPU ms used so far by each thread of this process, by thread id */
