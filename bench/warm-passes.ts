@@ -14,8 +14,8 @@
  *
  * Threads: `main` is the event loop; `busiest` the other thread that used the most CPU in the pass (with one parse
  * worker, that worker); `others` the rest together (V8's compiler and GC helpers, libuv's pool). `mainQueuedMs`: how
- * long the event loop was ready to run but waited for a CPU — on a machine with fewer cores than busy threads, the
- * part of the wall time that no change to the event loop's own work removes.
+ * long the event loop was ready to run but waited for a CPU — on a machine with fewer cores than busy threads, wall
+ * time that its own CPU time does not show.
  */
 import 'reflect-metadata';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -174,7 +174,7 @@ function mainRunDelayMs(): number | undefined {
 function threadCpu(): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync('/proc/self/task')) {
-    const cpu = statCpu(`/proc/self/task/${tid}/stat`);
+    const cpu = procTimes(`/proc/self/task/${tid}/stat`)?.own;
     if (cpu !== undefined) out.set(tid, cpu);
   }
   return out;
@@ -214,11 +214,6 @@ function* processTimes(): Generator<[string, { comm: string; own: number; reaped
     const times = procTimes(`/proc/${pid}/stat`);
     if (times) yield [pid, times];
   }
-}
-
-/** utime + stime of a /proc stat file, in ms */
-function statCpu(file: string): number | undefined {
-  return procTimes(file)?.own;
 }
 
 /**
