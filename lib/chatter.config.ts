@@ -14,6 +14,7 @@ export class ChatterConfig {
   readonly activities: ResolvedActivityOptions;
   readonly attachments: ResolvedAttachmentOptions;
   readonly templates: MailTemplateOptions[];
+  readonly preparedStatements: boolean;
 
   constructor(options: ChatterModuleOptions) {
     if (!options || !Array.isArray(options.domains) || options.domains.length === 0) {
@@ -32,6 +33,7 @@ export class ChatterConfig {
     this.activities = resolveActivityOptions(options.activities);
     this.attachments = resolveAttachmentOptions(options.attachments);
     this.templates = options.templates ?? [];
+    this.preparedStatements = options.preparedStatements ?? true;
   }
 
   get defaultDomain(): ResolvedAliasDomain {

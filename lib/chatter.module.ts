@@ -10,6 +10,7 @@ import {
 } from './chatter.module-definition.js';
 import type { ChatterModuleOptions } from './chatter.options.js';
 import { ScheduleModule } from '@nestjs/schedule';
+import { MikroORM } from '@mikro-orm/core';
 import { ActivityDigest } from './activity/activity-digest.js';
 import { ActivityTypeService } from './activity/activity-type.service.js';
 import { ActivityService } from './activity/activity.service.js';
@@ -45,6 +46,7 @@ import { OutboxSender } from './outbound/outbox-sender.js';
 import { OutboxService } from './outbound/outbox.service.js';
 import { INBOUND_ROUTER_PROVIDERS } from './router/providers.js';
 import { LargeValueWriter } from './schema/large-value-writer.js';
+import { turnOffPreparedStatements } from './schema/prepared-statements.js';
 import { TemplateService } from './template/template.service.js';
 import { ChatterEvents } from './thread/events.js';
 import { FollowerService } from './thread/follower.service.js';
@@ -53,9 +55,16 @@ import { RecordLifecycleSubscriber } from './thread/record-lifecycle.subscriber.
 import { SubtypeService } from './thread/subtype.service.js';
 import { ThreadService } from './thread/thread.service.js';
 
+/** the options checked, and what they say about the ORM's connections applied to it */
+function chatterConfig(options: ChatterModuleOptions, orm: MikroORM): ChatterConfig {
+  const config = new ChatterConfig(options);
+  if (!config.preparedStatements) turnOffPreparedStatements(orm.config);
+  return config;
+}
+
 // grouped as the mail flows: thread → outbound → transport; ingress → gateway → router → thread
 const providers: Provider[] = [
-  { provide: ChatterConfig, useFactory: (options: ChatterModuleOptions) => new ChatterConfig(options), inject: [CHATTER_OPTIONS] },
+  { provide: ChatterConfig, useFactory: chatterConfig, inject: [CHATTER_OPTIONS, MikroORM] },
   ModelRegistry,
   ChatterEvents,
   { provide: JobRunner, useClass: InProcessJobRunner }, // replaced by the Bull runner in queue mode

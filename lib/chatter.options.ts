@@ -52,6 +52,11 @@ export interface ChatterModuleOptions {
   incoming?: IncomingOptions;
   /** notification emails: outgoing servers, From rewrite, layouts, the outbox sender */
   outgoing?: OutgoingOptions;
+  /**
+   * PostgreSQL: the chatter's repeated statements are prepared once per connection (default true). Turn off behind a
+   * pooler that cannot keep prepared statements across transactions (PgBouncer before 1.21 in transaction mode).
+   */
+  preparedStatements?: boolean;
 }
 
 /** Inbound mail (DESIGN §3). */

@@ -2,13 +2,15 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { CompiledQuery } from 'kysely';
 import { chatterPlatform } from './chatter-migrator.js';
+import { statementFor } from './prepared-statements.js';
 
 /**
  * Runs `sql`, written with `?` placeholders, with `params` bound (numbered `$1…` on PostgreSQL), in `em`'s transaction
  * when it has one; returns the rows as the driver gives them (column names, stored values). Dates and booleans are
  * bound as the ORM stores them (on SQLite a timestamp and an integer). The ORM would inline every value into the
  * statement's text, for the database to parse back, and build and map each query through its metadata. Errors are
- * the ORM's (`UniqueConstraintViolationException`…), as from its own queries.
+ * the ORM's (`UniqueConstraintViolationException`…), as from its own queries. A text used again is a statement
+ * prepared once per connection (PostgreSQL: `statementFor`; SQLite: `transactionStatement`).
  */
 export async function runNative<T = Record<string, unknown>>(em: EntityManager, sql: string, params: readonly unknown[] = []): Promise<T[]> {
   try {
@@ -26,7 +28,9 @@ async function execute<T>(em: EntityManager, sql: string, params: readonly unkno
   if (chatterPlatform(em) === 'postgresql') {
     let n = 0;
     const text = sql.replace(/\?/g, () => `$${++n}`);
-    return (await (em as SqlEntityManager).getKysely<any>().executeQuery(CompiledQuery.raw(text, stored))).rows as T[];
+    // Kysely hands the statement to node-postgres as it is: a named one (a query config) is prepared once per connection
+    const statement = statementFor(em.config, text) as string;
+    return (await (em as SqlEntityManager).getKysely<any>().executeQuery(CompiledQuery.raw(statement, stored))).rows as T[];
   }
   const statement = transactionStatement(em, sql);
   if (statement) return (statement.reader ? statement.all(...stored) : (statement.run(...stored), [])) as T[];

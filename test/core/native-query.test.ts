@@ -77,3 +77,44 @@ describe.each(DIALECTS)('runNative on %s', (dialect) => {
     expect(await count('outside@tx.test')).toBe(1);
   });
 });
+
+/**
+ * On PostgreSQL a statement the chatter sends again is prepared once per connection: the server keeps it (its
+ * `pg_prepared_statements` lists it for that session) instead of parsing and planning the text at every batch.
+ */
+describe('runNative on postgresql: prepared statements', () => {
+  const preparedOnSession = async (em: EntityManager, marker: string) =>
+    (await runNative<{ name: string }>(em, 'select name from pg_prepared_statements where statement like ?', [`%${marker}%`])).map((r) => r.name);
+
+  it('prepares a text from its second use on, on the connection that ran it, and gives the same rows', async () => {
+    const app = await startChatter('postgresql');
+    try {
+      await app.orm.em.fork().transactional(async (em: EntityManager) => {
+        const sql = "select count(*) as n, 'prepared-once' as marker from chatter_partner where email = ?";
+        const first = await runNative(em, sql, ['nobody@prepared.test']);
+        expect(await preparedOnSession(em, 'prepared-once')).toEqual([]);
+        const again = await runNative(em, sql, ['nobody@prepared.test']);
+        const third = await runNative(em, sql, ['other@prepared.test']);
+        expect([again, third]).toEqual([first, first]);
+        const names = await preparedOnSession(em, 'prepared-once');
+        expect(names).toHaveLength(1);
+        expect(names[0]).toMatch(/^chatter_[0-9a-f]{32}$/);
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('prepares nothing when the host turns it off (a pooler that cannot keep them)', async () => {
+    const app = await startChatter('postgresql', { chatter: { preparedStatements: false } });
+    try {
+      await app.orm.em.fork().transactional(async (em: EntityManager) => {
+        const sql = "select count(*) as n, 'never-prepared' as marker from chatter_partner where email = ?";
+        for (let i = 0; i < 3; i++) expect(await runNative(em, sql, [`n${i}@prepared.test`])).toEqual([{ n: '0', marker: 'never-prepared' }]);
+        expect(await preparedOnSession(em, 'never-prepared')).toEqual([]);
+      });
+    } finally {
+      await app.close();
+    }
+  });
+});
