@@ -1,39 +1,8 @@
-import sanitizeHtml from 'sanitize-html';
-
-/**
- * What a stored body may contain: formatting, links, images (http(s), cid: and data: images only), tables.
- * No scripts, no event handlers, no styles that could escape the message's box.
- */
-const OPTIONS: sanitizeHtml.IOptions = {
-  allowedTags: [
-    'p', 'br', 'div', 'span', 'b', 'strong', 'i', 'em', 'u', 's', 'sub', 'sup', 'small', 'big', 'mark',
-    'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'code', 'hr',
-    'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'a', 'img', 'font', 'center',
-    'table', 'thead', 'tbody', 'tfoot', 'tr', 'th', 'td', 'caption', 'colgroup', 'col',
-  ],
-  allowedAttributes: {
-    // data-oe-*: a mention link to a partner (see mentions.ts), kept so that it can be shown as one
-    a: ['href', 'title', 'name', 'target', 'rel', 'data-oe-model', 'data-oe-id'],
-    img: ['src', 'alt', 'title', 'width', 'height'],
-    td: ['colspan', 'rowspan', 'align', 'valign'],
-    th: ['colspan', 'rowspan', 'align', 'valign'],
-    table: ['border', 'cellpadding', 'cellspacing', 'width'],
-    font: ['color'],
-    '*': ['class', 'dir', 'data-o-mail-quote'],
-  },
-  allowedSchemes: ['http', 'https', 'mailto', 'tel'],
-  allowedSchemesByTag: { img: ['http', 'https', 'cid', 'data'] },
-  allowProtocolRelative: false,
-  disallowedTagsMode: 'discard',
-  transformTags: {
-    a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow', target: '_blank' }),
-  },
-  exclusiveFilter: (frame) => frame.tag === 'img' && /^data:/i.test(frame.attribs.src ?? '') && !/^data:image\/(png|gif|jpe?g|webp);/i.test(frame.attribs.src ?? ''),
-};
+import { sanitizeBodyHtml } from './body-sanitizer.js';
 
 /** Sanitizes HTML for storage and display. */
 export function sanitizeBody(html: string): string {
-  return sanitizeHtml(html, OPTIONS).trim();
+  return sanitizeBodyHtml(html).trim();
 }
 
 /**
