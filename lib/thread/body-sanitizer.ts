@@ -2,6 +2,9 @@ import { Parser } from 'htmlparser2';
 import { naughtyHref } from 'launder';
 import sanitizeHtml from 'sanitize-html';
 
+/** what every link is given: it opens apart from the page, and passes it no referrer or ranking */
+const LINK_ATTRIBUTES = { rel: 'noopener noreferrer nofollow', target: '_blank' };
+
 /**
  * What a stored body may contain: formatting, links, images (http(s), cid: and data: images only), tables.
  * No scripts, no event handlers, no styles that could escape the message's box.
@@ -28,7 +31,7 @@ export const BODY_HTML: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   disallowedTagsMode: 'discard',
   transformTags: {
-    a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow', target: '_blank' }),
+    a: sanitizeHtml.simpleTransform('a', LINK_ATTRIBUTES),
   },
   exclusiveFilter: (frame) => isForeignDataImage(frame.tag, frame.attribs),
 };
@@ -51,7 +54,6 @@ const EMPTY_ALLOWED = new Set(DEFAULTS.allowedEmptyAttributes);
 /** elements whose text goes with them when they are dropped (sanitize-html's `nonTextTags`) */
 const TEXT_DROPPED = new Set(['script', 'style', 'textarea', 'option', 'xmp']);
 const VALID_ATTRIBUTE_NAME = /^[^\0\t\n\f\r /<=>]+$/;
-const A_ATTRIBUTES = { rel: 'noopener noreferrer nofollow', target: '_blank' };
 
 interface Frame {
   tag: string;
@@ -96,7 +98,7 @@ function sanitizeDirect(html: string): string {
         const frame: Frame = { tag: name, attribs, at: out.length, dropped: false };
         stack.push(frame);
         if (name === 'iframe') throw new Unsupported();
-        if (name === 'a') Object.assign(attribs, A_ATTRIBUTES);
+        if (name === 'a') Object.assign(attribs, LINK_ATTRIBUTES);
         if (!ALLOWED_TAGS.has(name)) {
           frame.dropped = true;
           if (TEXT_DROPPED.has(name)) textDropDepth = 1;
