@@ -20,7 +20,7 @@ export interface MimeMail {
   subject: string;
   /** `<id@domain>` */
   messageId: string;
-  /** more headers, one line each, written exactly as given (never folded): In-Reply-To, References… */
+  /** more headers: Message-ID lists (In-Reply-To, References) folded between ids only, others folded and encoded as needed */
   headers: Record<string, string>;
   text: string;
   html: string;
@@ -30,7 +30,7 @@ export interface MimeMail {
 }
 
 const CRLF = '\r\n';
-/** headers nodemailer would fold but that must stay on one line */
+/** headers of message ids: folded between ids only (see foldIds), never RFC 2047-encoded */
 const RAW_HEADERS = new Set(['message-id', 'in-reply-to', 'references']);
 const encodedParts = new WeakMap<MimeAttachment, string>();
 
@@ -50,8 +50,8 @@ export function composeMime(mail: MimeMail): Buffer {
     `Message-ID: ${oneLine(mail.messageId)}`,
   ];
   for (const [name, value] of Object.entries(mail.headers)) {
-    const line = `${name}: ${oneLine(value)}`;
-    head.push(RAW_HEADERS.has(name.toLowerCase()) ? line : foldLines(line, 76));
+    if (RAW_HEADERS.has(name.toLowerCase())) head.push(foldIds(name, oneLine(value)));
+    else head.push(foldLines(`${name}: ${isPlainText(oneLine(value)) ? oneLine(value) : encodeWords(oneLine(value), 'Q', 52)}`, 76));
   }
   head.push(`Date: ${(mail.date ?? new Date()).toUTCString().replace(/GMT/, '+0000')}`, 'MIME-Version: 1.0');
 
@@ -67,11 +67,31 @@ export function composeMime(mail: MimeMail): Buffer {
 /** a part: its header lines, a blank line, its content (CRLF line endings throughout) */
 function multipart(subtype: string, boundary: string, parts: string[], params = ''): string {
   const type = `Content-Type: multipart/${subtype}; boundary="${boundary}"${params ? `; ${params}` : ''}`;
-  return `${foldLines(type, 76)}${CRLF}${CRLF}${parts.map((p) => `--${boundary}${CRLF}${p}${CRLF}`).join('')}--${boundary}${CRLF}`;
+  // the close delimiter is `--boundary--` (RFC 2046 §5.1.1): without it a strict reader sees one more, empty part
+  return `${foldLines(type, 76)}${CRLF}${CRLF}${parts.map((p) => `--${boundary}${CRLF}${p}${CRLF}`).join('')}--${boundary}--${CRLF}`;
+}
+
+/**
+ * `Name: <id> <id> …` folded between ids only, never inside one (a header line should stay within 78 characters and
+ * must within 998, and 32 References are longer than that); a lone id stays on its line whatever its length.
+ */
+function foldIds(name: string, value: string): string {
+  const lines: string[] = [];
+  let line = `${name}:`;
+  for (const id of value.split(/\s+/).filter(Boolean)) {
+    if (line.length + 1 + id.length > 78 && line.length > name.length + 1) {
+      lines.push(line);
+      line = '';
+    }
+    line += ` ${id}`;
+  }
+  lines.push(line);
+  return lines.join(CRLF);
 }
 
 function textPart(type: string, content: string): string {
-  const normalized = content.replace(/\r?\n/g, CRLF);
+  // a bare CR (kept from a malformed inbound body) is a line break too: quoted-printable would pass it through raw
+  const normalized = content.replace(/\r\n|\r|\n/g, CRLF);
   return `Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}${qpWrap(qpEncode(Buffer.from(normalized)), 76)}`;
 }
 
@@ -79,16 +99,29 @@ function attachmentPart(file: MimeAttachment): string {
   let part = encodedParts.get(file);
   if (part === undefined) {
     const disposition = file.cid ? 'inline' : 'attachment';
+    const embedded = MESSAGE_TYPES.test(file.contentType) ? asSevenBitMessage(file.content) : undefined;
+    // a message/* part may not be base64 (RFC 2046 §5.2): one that is not 7-bit clean travels as a plain file
+    const contentType = MESSAGE_TYPES.test(file.contentType) && embedded === undefined ? 'application/octet-stream' : file.contentType;
     const lines = [
-      foldLines(`Content-Type: ${buildHeaderValue({ value: file.contentType, params: { name: file.filename } })}`, 76),
-      'Content-Transfer-Encoding: base64',
+      foldLines(`Content-Type: ${buildHeaderValue({ value: contentType, params: { name: file.filename } })}`, 76),
+      `Content-Transfer-Encoding: ${embedded === undefined ? 'base64' : '7bit'}`,
       foldLines(`Content-Disposition: ${buildHeaderValue({ value: disposition, params: { filename: file.filename } })}`, 76),
       ...(file.cid ? [`Content-ID: <${oneLine(file.cid).replace(/^<|>$/g, '')}>`] : []),
     ];
-    part = `${lines.join(CRLF)}${CRLF}${CRLF}${base64Wrap(base64Encode(file.content), 76)}`;
+    part = `${lines.join(CRLF)}${CRLF}${CRLF}${embedded ?? base64Wrap(base64Encode(file.content), 76)}`;
     encodedParts.set(file, part);
   }
   return part;
+}
+
+const MESSAGE_TYPES = /^\s*message\/(rfc822|partial|external-body)\s*(;|$)/i;
+
+/** an attached mail as a 7bit body (CRLF line endings, lines within 998 octets), or undefined when it is not one */
+function asSevenBitMessage(content: Buffer): string | undefined {
+  if (content.some((byte) => byte === 0 || byte > 0x7f)) return undefined;
+  const lines = content.toString('latin1').split(/\r\n|\r|\n/);
+  if (lines.some((line) => line.length > 998)) return undefined;
+  return lines.join(CRLF).replace(/(\r\n)+$/, '');
 }
 
 /** `Name: "Display Name" <address>`, the name quoted or RFC 2047-encoded as needed */

@@ -2,6 +2,7 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { bounceAddress, chooseServer, classifySendError, composeMime, parseBounceAddress, signReplyAddress, signUnfollowToken, verifyReplyAddress, verifyUnfollowToken } from '../../lib/index.js';
 import { normalizeServers } from '../../lib/transport/outgoing-server.js';
+import { readMime } from '../support/mime-conformance.js';
 
 const SECRET = 'a-secret-of-at-least-16-chars';
 
@@ -97,25 +98,26 @@ describe('MIME composition', () => {
     replyTo: '"Zoë Ågent" <catchall+abc@example.test>',
     subject: 'Réunion: the printer is on fire again, and this subject is long enough to be folded somewhere',
     messageId: refs[5],
-    headers: { 'In-Reply-To': refs[4], References: refs.join(' '), 'X-Chatter-Objects': 'case-1', 'Auto-Submitted': 'auto-generated' },
+    headers: { 'In-Reply-To': refs[4], References: refs.slice(0, 5).join(' '), 'X-Chatter-Objects': 'case-1', 'Auto-Submitted': 'auto-generated' },
     text: 'Hello\nSecond line with ünïcode and a long line '.padEnd(200, 'x'),
     html: '<p>Hello <img src="cid:logo@x"></p>',
     attachments: [attachment, logo],
   });
 
-  it('writes a message mailparser reads back whole: encoded names and subject, one-line References, related and mixed parts', async () => {
+  it('writes a message mailparser reads back whole: encoded names and subject, References folded between ids, related and mixed parts', async () => {
     const raw = composeMime(mail());
     const text = raw.toString('latin1');
-    expect(text).toMatch(new RegExp(`^References: ${refs.join(' ')}\\r$`, 'm'));
+    const head = text.split('\r\n\r\n')[0];
+    expect(/^References:.*(?:\r\n[ \t].*)*/m.exec(head)![0].replace(/\r\n[ \t]/g, ' ')).toBe(`References: ${refs.slice(0, 5).join(' ')}`);
     expect(text.split('\r\n').every((line) => line.length <= 998)).toBe(true);
-    expect(text.split('\r\n\r\n')[0].split('\r\n').filter((l) => !l.startsWith('References:')).every((line) => line.length <= 78)).toBe(true);
+    expect(head.split('\r\n').every((line) => line.length <= 78)).toBe(true);
     const parsed = await simpleParser(raw, { keepCidLinks: true });
     expect(parsed.from?.value).toEqual([{ name: 'Zoë Ågent', address: 'notifications@example.test' }]);
     expect((parsed.to as any).value).toEqual([{ name: 'Doe, Alice', address: 'alice@outside.test' }]);
     expect(parsed.subject).toBe(mail().subject);
     expect(parsed.messageId).toBe(refs[5]);
     expect(parsed.inReplyTo).toBe(refs[4]);
-    expect(parsed.references).toEqual(refs);
+    expect(parsed.references).toEqual(refs.slice(0, 5));
     expect(parsed.headers.get('auto-submitted')).toBe('auto-generated');
     expect(parsed.text?.replace(/\r\n/g, '\n')).toBe(mail().text);
     expect(parsed.html).toBe('<p>Hello <img src="cid:logo@x"></p>');
@@ -123,6 +125,34 @@ describe('MIME composition', () => {
       ['logo.png', 'inline', 'logo@x', 4],
       ['Übersicht 2024.pdf', 'attachment', null, 15],
     ]);
+  });
+
+  it("is read without a defect by Python's strict parser, in every shape: closed multiparts, the text part whole", async () => {
+    const shapes = [mail(), { ...mail(), attachments: [] }, { ...mail(), attachments: [logo] }, { ...mail(), attachments: [attachment] }];
+    const readings = await readMime(shapes.map(composeMime));
+    expect(readings.map((r) => r.defects)).toEqual([[], [], [], []]);
+    expect(readings.map((r) => r.structure.join(' '))).toEqual([
+      'multipart/mixed multipart/related multipart/alternative text/plain text/html image/png application/pdf',
+      'multipart/alternative text/plain text/html',
+      'multipart/related multipart/alternative text/plain text/html image/png',
+      'multipart/mixed multipart/alternative text/plain text/html application/pdf',
+    ]);
+    // exactly the text given (a part that is never closed reads as one more, empty part in neomutt)
+    for (const r of readings) expect(r.text?.replace(/\r\n/g, '\n')).toBe(mail().text);
+    expect(readings[0].attachments).toEqual(['Übersicht 2024.pdf']);
+  });
+
+  it('attaches a mail as message/rfc822 in 7bit (never base64), or as a plain file when it is not 7-bit clean', async () => {
+    const forwarded = { filename: 'original.eml', contentType: 'message/rfc822', content: Buffer.from('From: a@example.org\nSubject: Hi\n\nHello\rthere\n') };
+    const eightBit = { filename: 'latin.eml', contentType: 'message/rfc822', content: Buffer.from('From: a@example.org\nSubject: Grüße\n\nÜ\n') };
+    const raws = [composeMime({ ...mail(), attachments: [forwarded] }), composeMime({ ...mail(), attachments: [eightBit] })];
+    const readings = await readMime(raws);
+    expect(readings.map((r) => r.defects)).toEqual([[], []]);
+    expect(readings[0].structure.slice(4)).toEqual(['message/rfc822', 'text/plain']);
+    expect(raws[0].toString()).toMatch(/Content-Type: message\/rfc822; name=original\.eml\r\nContent-Transfer-Encoding: 7bit\r\n/);
+    expect(readings[1].structure.slice(4)).toEqual(['application/octet-stream']);
+    const parsed = await simpleParser(raws[1]);
+    expect(parsed.attachments.map((a) => [a.filename, a.content.equals(eightBit.content)])).toEqual([['latin.eml', true]]);
   });
 
   it('leaves out the related and mixed layers when there is nothing to put in them', async () => {
