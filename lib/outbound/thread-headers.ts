@@ -6,19 +6,21 @@ const MAX_REFERENCES = 32;
 
 /**
  * The headers that thread a notification in the recipient's mail client and bring replies back to the record:
- * our Message-ID, In-Reply-To (the parent) and References (the parent chain, root first, then our own id), plus
- * `X-Chatter-Objects` and, for system mail, `Auto-Submitted`. A message without a parent hangs under the thread's first
- * message (Odoo does the same), so every mail about one record lands in one conversation.
- * Values are single lines: they are written as they are, never folded (some clients break folded References).
+ * our Message-ID, In-Reply-To (the parent) and References (the parent chain, root first: RFC 5322 §3.6.4's parent's
+ * References plus the parent's id, never our own), plus `X-Chatter-Objects` and, for system mail, `Auto-Submitted`.
+ * A message without a parent hangs under the thread's first message (Odoo does the same), so every mail about one
+ * record lands in one conversation; the first message itself has neither header.
+ * Values are single lines here; the composer folds long ones between ids.
  */
 export async function threadHeaders(em: EntityManager, message: Message, options: { system: boolean }): Promise<Record<string, string>> {
-  const chain = await ancestors(em, message);
-  const headers: Record<string, string> = { 'Message-ID': oneLine(message.messageId) };
+  const chain = (await ancestors(em, message)).filter(isMessageId);
+  const own = oneLine(message.messageId);
+  // a message that came in by mail keeps its sender's id, as Odoo does; one that is not a valid msg-id is not sent on
+  // (the renderer gives the mail an id of its own: replies still come back through the signed Reply-To)
+  const headers: Record<string, string> = isMessageId(own) ? { 'Message-ID': own } : {};
   if (chain.length) {
     headers['In-Reply-To'] = chain[chain.length - 1];
-    headers.References = [...chain, headers['Message-ID']].join(' ');
-  } else {
-    headers.References = headers['Message-ID'];
+    headers.References = chain.join(' ');
   }
   headers['X-Chatter-Objects'] = oneLine(`${message.resModel}-${message.resId}`);
   if (options.system) headers['Auto-Submitted'] = 'auto-generated';
@@ -46,6 +48,14 @@ async function ancestors(em: EntityManager, message: Message): Promise<string[]>
     if (first && first.id < message.id) ids.push(oneLine(first.messageId));
   }
   return ids;
+}
+
+const ATOMS = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*";
+const MSG_ID = new RegExp(`^<${ATOMS}@(?:${ATOMS}|\\[[\\x21-\\x5a\\x5e-\\x7e]*\\])>$`);
+
+/** RFC 5322 §3.6.4's msg-id, `<dot-atom-text@dot-atom-text>` (or a domain literal); the obsolete forms are not sent */
+export function isMessageId(value: string): boolean {
+  return MSG_ID.test(value);
 }
 
 function oneLine(value: string): string {
