@@ -79,10 +79,11 @@ describe('three replicas fetching one IMAP mailbox under faults', () => {
   afterAll(async () => {
     await sql?.end().catch(() => undefined);
     await Promise.all(replicas.map((r) => r.stop()));
-    await sink?.stop();
     await redis?.stop();
     await dovecot?.stop();
     await db?.drop();
+    // last: it reads every mail the sink received and throws on a malformed one
+    await sink?.stop();
   }, 120_000);
 
   async function count(query: string, params: unknown[] = []): Promise<number> {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { assertConformingEmlDirectory } from './mime-conformance.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrap } from '../../sample-app/main.js';
@@ -41,7 +42,11 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
     async close() {
       await app!.close();
       await db.drop();
-      rmSync(outbox, { recursive: true, force: true });
+      try {
+        await assertConformingEmlDirectory(outbox, 'the sample app\'s outbox folder');
+      } finally {
+        rmSync(outbox, { recursive: true, force: true });
+      }
     },
   };
 }

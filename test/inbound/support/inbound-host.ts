@@ -17,6 +17,7 @@ import {
   type IncomingOptions,
 } from '../../../lib/index.js';
 import { chatterTestingModule, TEST_SECRET } from '../../support/chatter-testing.js';
+import { assertConformingEmlDirectory } from '../../support/mime-conformance.js';
 import { createTestDatabase, type Dialect, type TestDatabase } from '../../support/database.js';
 import { Lead } from '../../../sample-app/lead.entity.js';
 import { Ticket } from '../../../sample-app/ticket.entity.js';
@@ -100,8 +101,12 @@ export async function startInboundHost(dialect: Dialect, options: InboundHostOpt
     },
     async close(keepDatabase = false) {
       await app!.close();
-      rmSync(outboxDir, { recursive: true, force: true });
       if (!keepDatabase) await db.drop();
+      try {
+        await assertConformingEmlDirectory(outboxDir, 'the inbound host\'s outbox folder');
+      } finally {
+        rmSync(outboxDir, { recursive: true, force: true });
+      }
     },
   };
 }

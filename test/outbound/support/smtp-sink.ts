@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { assertConformingMime } from '../../support/mime-conformance.js';
 
 /** One mail as the sink received it: the raw bytes and the SMTP envelope. */
 export interface SinkMail {
@@ -22,7 +23,8 @@ export interface SmtpSinkOptions {
 
 /**
  * A real SMTP server on loopback that keeps what it receives. `stop()` drops it mid-run (open connections included);
- * `start()` brings it back on the same port.
+ * `start()` brings it back on the same port. Every mail it received is read by an independent strict parser when it
+ * stops (see mime-conformance.ts): a malformed mail fails the test that stops the sink, whatever the test checked.
  */
 export class SmtpSink {
   readonly mails: SinkMail[] = [];
@@ -30,6 +32,8 @@ export class SmtpSink {
   private server: SMTPServer | undefined;
   private readonly sockets = new Set<Socket>();
   private waiters: { n: number; resolve: () => void }[] = [];
+  /** mails before this index were read by the conformance check already */
+  private checked = 0;
 
   private constructor(private readonly options: SmtpSinkOptions) {}
 
@@ -90,7 +94,7 @@ export class SmtpSink {
     this.server = server;
   }
 
-  /** closes the port and cuts every open connection */
+  /** closes the port and cuts every open connection, then checks the mails received since the last check */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
@@ -98,6 +102,14 @@ export class SmtpSink {
     const closed = new Promise<void>((resolve) => server.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
+    await this.checkConformance();
+  }
+
+  /** reads the mails received since the last check with Python's `email` package; throws on any defect */
+  async checkConformance(): Promise<void> {
+    const fresh = this.mails.slice(this.checked);
+    this.checked = this.mails.length;
+    await assertConformingMime(fresh.map((m) => m.raw), `the SMTP sink on port ${this.port}`);
   }
 
   /** mails received for `address` */
