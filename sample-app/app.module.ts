@@ -31,6 +31,8 @@ export class AppModule {
             // SMTP_URL=smtp://user:pass@host:587; without it every mail lands as an .eml file in ./var/outbox/
             servers: [{ name: settings.smtpUrl ? 'smtp' : 'outbox-dir', transport: settings.smtpUrl ?? new EmlDirectoryTransport({ directory: settings.outboxDir }) }],
             baseUrl: settings.publicUrl,
+            // every notification links to the record's page (leads have none in this app)
+            recordUrl: (ref) => (ref.model === 'ticket' && settings.publicUrl ? `${settings.publicUrl}/web/tickets/${encodeURIComponent(ref.id)}` : undefined),
             claimTimeoutMs: settings.outboxClaimTimeoutMs,
             sweepIntervalMs: settings.outboxSweepMs,
             retry: settings.outboxRetryMs ? { delayMs: settings.outboxRetryMs, maxDelayMs: settings.outboxRetryMs * 5 } : undefined,

@@ -1,39 +1,38 @@
-const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", apos: "'" };
+import { compile } from 'html-to-text';
+
+/** headings keep their case (html-to-text writes them in capitals by default) */
+const headings = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } }));
 
 /**
- * The text/plain part of a mail from its (sanitized) HTML: paragraphs and line breaks kept, links written as
- * `text <url>`, list items bulleted, everything else reduced to its text.
+ * html-to-text (the converter mailparser uses for the other direction) with a mail's conventions: links as
+ * `text (URL)` (the URL alone when it is the text), lists bulleted, tables as aligned columns, images by their alt
+ * text, lines left unwrapped (mail clients wrap, and quoted-printable keeps the wire's lines short).
  */
-export function htmlToText(html: string): string {
-  const text = html
-    .replace(/<(script|style|head)\b[\s\S]*?<\/\1>/gi, '')
-    .replace(/<a\b[^>]*?href\s*=\s*("([^"]*)"|'([^']*)')[^>]*>([\s\S]*?)<\/a>/gi, (_m, _q, dq, sq, inner) => {
-      const href = decode(dq ?? sq ?? '');
-      const label = decode(inner.replace(/<[^>]+>/g, '')).trim();
-      return !label || label === href || href.startsWith('mailto:') ? label || href.replace(/^mailto:/, '') : `${label} <${href}>`;
-    })
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<li\b[^>]*>/gi, '\n- ')
-    .replace(/<\/(p|div|h[1-6]|blockquote|pre|table|ul|ol)>/gi, '\n\n')
-    .replace(/<(p|div|h[1-6]|blockquote|pre|table|ul|ol)\b[^>]*>/gi, '\n')
-    .replace(/<\/tr>/gi, '\n')
-    .replace(/<\/t[dh]>/gi, '\t')
-    .replace(/<hr\b[^>]*>/gi, '\n----\n')
-    .replace(/<[^>]+>/g, '');
-  return decode(text)
-    .replace(/[ \t\u00a0]+\n/g, '\n')
-    .replace(/\n[ \t]+/g, '\n')
-    .replace(/[ \t]{2,}/g, ' ')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}
+const convert = compile({
+  wordwrap: false,
+  selectors: [
+    { selector: 'a', options: { linkBrackets: ['(', ')'], hideLinkHrefIfSameAsText: true, ignoreHref: false, noAnchorUrl: true } },
+    { selector: 'img', format: 'skip' },
+    { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false } },
+    { selector: 'hr', options: { length: 20 } },
+    ...headings,
+  ],
+});
 
-function decode(s: string): string {
-  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, name: string) => {
-    if (name[0] === '#') {
-      const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-      return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : m;
-    }
-    return ENTITIES[name.toLowerCase()] ?? m;
-  });
+/** one post's body is converted for each of its recipients' mails: the last few results are kept */
+const CACHE_SIZE = 16;
+const cache = new Map<string, string>();
+
+/** The text/plain part of a mail from its (sanitized) HTML. */
+export function htmlToText(html: string): string {
+  let text = cache.get(html);
+  if (text === undefined) {
+    text = convert(html)
+      .replace(/[ \t]+$/gm, '')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim();
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(html, text);
+  }
+  return text;
 }

@@ -37,7 +37,7 @@ const CACHE_SIZE = 32;
 
 /**
  * Turns outbox rows into nodemailer messages: the body through the model's layout (or the row's own body), the text
- * part, attachments (inline images keep their `cid:`), the thread headers as they were stored (never folded) and the
+ * part, attachments (inline images keep their `cid:`), the thread headers as they were stored and the
  * VERP envelope sender.
  */
 @Injectable()
