@@ -4,6 +4,7 @@ import { fitBody, htmlToPreview, sanitizeBody } from '../thread/html.js';
 import type { AttachmentInput } from '../thread/thread.service.js';
 import { detectAutoReply } from './auto-reply.js';
 import { bounceIn, isDaemon, type BounceReport } from './bounce-detector.js';
+import { withoutUnfollowLinks } from './own-footer.js';
 import { trimQuotes } from './quote-trimmer.js';
 import { addressesIn, headerBlock, headerIndex, messageIdList, messageIdOf, normalizeRaw } from './raw-mail.js';
 
@@ -138,9 +139,9 @@ const PARSE_OPTIONS = { skipTextToHtml: true, skipTextLinks: true, skipImageLink
 
 /** the body: HTML when there is one, else the text; quoted history trimmed; sanitized */
 async function content(parsed: ParsedMail, input: Buffer): Promise<{ body: string; trimmed: string | null }> {
-  const html = typeof parsed.html === 'string' ? parsed.html : '';
+  const html = typeof parsed.html === 'string' ? withoutUnfollowLinks(parsed.html) : '';
   if (!html) {
-    let text = parsed.text ?? '';
+    let text = withoutUnfollowLinks(parsed.text ?? '');
     // a multipart whose boundary never appears (trimmed fixtures, broken senders) parses to nothing: keep its body text
     if (!text.trim() && parsed.attachments.length === 0) {
       const split = /\r?\n\r?\n/.exec(input.toString('latin1', 0, Math.min(input.length, 2 << 20)));
@@ -154,7 +155,7 @@ async function content(parsed: ParsedMail, input: Buffer): Promise<{ body: strin
   if (clean) return { body: clean, trimmed: cleanTrimmed };
   // an HTML part that sanitizes to nothing (images only, scripts): the text instead — the text parts, and the text
   // mailparser makes of the HTML parts
-  const text = (await simpleParser(input, { ...PARSE_OPTIONS, skipHtmlToText: false })).text ?? '';
+  const text = withoutUnfollowLinks((await simpleParser(input, { ...PARSE_OPTIONS, skipHtmlToText: false })).text ?? '');
   return text.trim() ? fromText(text) : { body: clean, trimmed: cleanTrimmed };
 }
 

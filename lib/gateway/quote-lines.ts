@@ -37,7 +37,8 @@ export function markLines(lines: string[]): string {
   return marks.join('');
 }
 
-function splitterAt(block: string): string | null {
+/** the splitter ("On … wrote:", "From: …", "-----Original Message-----") that starts `block`, if one does */
+export function splitterAt(block: string): string | null {
   if (block.length > MAX_LINE_LENGTH) return null;
   for (const re of SPLITTERS) {
     re.lastIndex = 0;

@@ -1,7 +1,7 @@
 import planer, { type PlanerReturnFlags } from 'planer';
 import { collapseSpaces, textToHtml } from '../thread/html.js';
 import { htmlLines } from './html-lines.js';
-import { extractReply, markLines } from './quote-lines.js';
+import { extractReply, markLines, splitterAt } from './quote-lines.js';
 
 /** A reply body split in two: what the sender wrote, and the quoted history (kept, shown folded). */
 export interface TrimmedBody {
@@ -23,6 +23,8 @@ const HTML_QUOTE_STARTS: RegExp[] = [
   /<div[^>]*(id|class)=["']?[^"'>]*\byahoo_quoted\b/i,
   /<div[^>]*id=["']?(divRplyFwdMsg|appendonsend|mail-editor-reference-message-container)\b/i,
   /<hr[^>]*id=["']?stopSpelling/i,
+  // the footer of our own notification (default layout), when a client copied it without quoting it
+  /<[a-z][^>]*\sdata-chatter-footer\b/i,
   /<hr[^>]*(id=["']?zwchr\b|data-marker=["']?__DIVIDER__)/i,
   /<div[^>]*class=["']?[^"'>]*\b(OutlookMessageHeader|protonmail_quote|zmail_extra|x_gmail_quote)\b/i,
   /<div[^>]*style=["'][^"']*border-top:\s*solid\s+#(B5C4DF|E1E1E1)[^"']*["']/i,
@@ -45,6 +47,8 @@ export function trimQuotes(input: { html?: string; text?: string }): TrimmedBody
 }
 
 function trimHtml(html: string): TrimmedBody {
+  const answers = answersAroundQuoteBlocks(html);
+  if (answers !== null) return { body: answers, trimmed: html };
   let cut = -1;
   for (const re of HTML_QUOTE_STARTS) {
     const m = re.exec(html);
@@ -102,6 +106,8 @@ function lineQuoteStart(html: string): number {
 
 function trimText(text: string): TrimmedBody {
   if (!text.trim() || text.length > MAX_TRIM_CHARS) return { body: textToHtml(text), trimmed: null };
+  const answers = answersBetweenQuotes(text);
+  if (answers !== null) return { body: textToHtml(answers), trimmed: textToHtml(text) };
   let kept: string;
   try {
     kept = extractReply(text);
@@ -117,6 +123,91 @@ function trimText(text: string): TrimmedBody {
   }
   const rest = text.startsWith(keptTrim) ? text.slice(keptTrim.length) : null;
   return { body: textToHtml(keptTrim), trimmed: rest && rest.trim() ? textToHtml(rest.replace(/^\s*\n/, '')) : null };
+}
+
+/** an element that holds a quote whole: a cited blockquote, Gmail's, Yahoo's or Proton's quote container, or any blockquote */
+const QUOTE_BLOCK = /<(blockquote|div)\b[^>]*>/gi;
+const MARKED_QUOTE = /\btype=["']?cite\b|\bclass=["']?[^"'>]*\b(gmail_quote|yahoo_quoted|protonmail_quote)\b/i;
+
+/**
+ * An HTML reply written below a quote or between quotes (a bottom post, an inline answer): the HTML without its quote
+ * blocks and the attributions that introduce them. A block counts as a quote when its client marked it so, or when it
+ * is a blockquote right after an "On … wrote:" line. null when no visible text follows a quote (a top post: the
+ * marker rules below cut it) or there is no quote.
+ */
+function answersAroundQuoteBlocks(html: string): string | null {
+  if (!/<blockquote\b|gmail_quote|yahoo_quoted|protonmail_quote/i.test(html) || html.length > 4 * MAX_TRIM_CHARS) return null;
+  const blocks: { start: number; end: number }[] = [];
+  QUOTE_BLOCK.lastIndex = 0;
+  for (let m = QUOTE_BLOCK.exec(html); m; m = QUOTE_BLOCK.exec(html)) {
+    const tag = m[1].toLowerCase();
+    const marked = MARKED_QUOTE.test(m[0]);
+    if (!marked && tag !== 'blockquote') continue;
+    const before = html.slice(Math.max(blocks.at(-1)?.end ?? 0, m.index - 800), m.index);
+    const attribution = lastMatch(ATTRIBUTION, before);
+    // an attribution's text holds no tag: what follows it up to the blockquote must show nothing
+    if (!marked && (attribution === undefined || visibleText(before.slice(attribution).replace(/^[^<]*/, '')))) continue;
+    let start = m.index;
+    if (attribution !== undefined) {
+      const tagStart = before.lastIndexOf('<', attribution);
+      start = m.index - before.length + (tagStart === -1 ? attribution : tagStart);
+    }
+    const end = elementEnd(html, m.index, tag);
+    blocks.push({ start, end });
+    QUOTE_BLOCK.lastIndex = end;
+  }
+  if (blocks.length === 0 || !visibleText(html.slice(blocks[blocks.length - 1].end))) return null;
+  let body = '';
+  let at = 0;
+  for (const block of blocks) {
+    body += html.slice(at, block.start);
+    at = block.end;
+  }
+  body += html.slice(at);
+  return visibleText(body) ? body : null;
+}
+
+/** the offset just past the tag that closes the `tag` element opening at `start` (nesting counted); the end when none */
+function elementEnd(html: string, start: number, tag: string): number {
+  const re = new RegExp(`<(/?)${tag}\\b[^>]*>`, 'gi');
+  re.lastIndex = start;
+  let depth = 0;
+  for (let m = re.exec(html); m; m = re.exec(html)) {
+    depth += m[1] ? -1 : 1;
+    if (depth === 0) return m.index + m[0].length;
+  }
+  return html.length;
+}
+
+const QUOTED_LINE = /^[ \t]*>/;
+
+/**
+ * A text answered between its quoted lines, or below them (talon keeps such a text whole, quote and footer included):
+ * the sender's lines without the quoted ones and the "On … wrote:" lines that introduce them. As talon does, `>` lines
+ * are a quote only under such an introduction or three of them. null when the text is not of that shape.
+ */
+function answersBetweenQuotes(text: string): string | null {
+  const lines = text.split(/\r?\n/);
+  if (lines.length > 1000) return null;
+  const quoted = lines.map((line) => QUOTED_LINE.test(line));
+  const nextNonEmpty = (i: number) => {
+    while (i < lines.length && !lines[i].trim()) i++;
+    return i;
+  };
+  // an introduction: an attribution or splitter line whose next non-empty line is quoted (or the end)
+  const intro = lines.map((line, i) => {
+    if (quoted[i] || !line.trim() || line.length > 300) return false;
+    const next = nextNonEmpty(i + 1);
+    if (next < lines.length && !quoted[next]) return false;
+    return ATTRIBUTION_LINE.test(line.trim()) || splitterAt(line.trim()) !== null;
+  });
+  const firstQuote = quoted.indexOf(true);
+  if (firstQuote === -1) return null;
+  if (!intro.includes(true) && quoted.filter(Boolean).length < 3) return null;
+  const answerAfterQuote = lines.some((line, i) => i > firstQuote && line.trim() && !quoted[i] && !intro[i]);
+  if (!answerAfterQuote) return null;
+  const kept = lines.filter((_line, i) => !quoted[i] && !intro[i]).join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  return kept || null;
 }
 
 function lastMatch(re: RegExp, text: string): number | undefined {

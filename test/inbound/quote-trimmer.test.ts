@@ -82,3 +82,61 @@ describe('quote trimming in plain text', () => {
     expect(visible(body)).toBe('Here is what the manual wrote: restart the printer twice.');
   });
 });
+
+describe('answers written between or below quoted lines', () => {
+  it('keeps the answers between quoted lines, drops the quoted ones and their attribution, and keeps the whole as the trimmed part', () => {
+    const text = [
+      'Hi,',
+      '',
+      'On Mon, 7 Dec 2026 at 10:00, Agent <agent@example.test> wrote:',
+      '> Which printer is it?',
+      '',
+      'The one on floor 2.',
+      '',
+      '> Since when?',
+      '> (roughly)',
+      '',
+      'Since Monday.',
+      '',
+      '> -- ',
+      '> Reply to this email to answer in the thread.',
+    ].join('\n');
+    const { body, trimmed } = trimQuotes({ text });
+    expect(visible(body)).toBe('Hi, The one on floor 2. Since Monday.');
+    expect(visible(trimmed)).toContain('> Which printer is it? The one on floor 2. > Since when?');
+  });
+
+  it('drops the attribution of a bottom-posted reply whose quote is empty', () => {
+    const { body } = trimQuotes({ text: 'On Mon, 7 Dec 2026 at 10:00, Agent wrote:\n>\n\nMy answer below.\n' });
+    expect(visible(body)).toBe('My answer below.');
+  });
+
+  it('keeps a top-posted reply as before: the quote below it is trimmed', () => {
+    const { body, trimmed } = trimQuotes({ text: 'Top answer\n\nOn Mon, 7 Dec 2026 at 10:00, Agent wrote:\n> q1\n> q2\n' });
+    expect(visible(body)).toBe('Top answer');
+    expect(visible(trimmed)).toBe('On Mon, 7 Dec 2026 at 10:00, Agent wrote: > q1 > q2');
+  });
+
+  it('takes an HTML reply below "<p>On … wrote:</p><blockquote>", and answers between cited blockquotes', () => {
+    const below = trimQuotes({ html: '<p>On Mon, 7 Dec 2026, Agent wrote:</p><blockquote><p>Question?</p><p>Reply to this email.</p></blockquote><p>My answer below.</p>' });
+    expect(visible(below.body)).toBe('My answer below.');
+    expect(visible(below.trimmed)).toContain('Question?');
+    const inline = trimQuotes({
+      html: '<div class="moz-cite-prefix">On 07/12/2026 10:00, Agent wrote:<br></div><blockquote type="cite"><p>Q1</p></blockquote><p>A1</p><blockquote type="cite"><p>Q2</p></blockquote><p>A2</p>',
+    });
+    expect(visible(inline.body)).toBe('A1 A2');
+  });
+
+  it('leaves a blockquote that is no reply alone (a citation in the text), and a Gmail top post as before', () => {
+    const html = '<p>A quote from the manual:</p><blockquote>Do not set it on fire.</blockquote><p>So please do not.</p>';
+    expect(trimQuotes({ html })).toEqual({ body: html, trimmed: null });
+    const gmail = trimQuotes({ html: '<div>Top answer</div><div class="gmail_quote"><div class="gmail_attr">On Mon, Agent wrote:</div><blockquote class="gmail_quote"><div>q</div></blockquote></div>' });
+    expect(visible(gmail.body)).toBe('Top answer');
+  });
+
+  it("cuts our own notification footer when a client copied it without quoting it", () => {
+    const { body, trimmed } = trimQuotes({ html: '<p>Thanks!</p><table><tr><td data-chatter-footer style="color:#777">Reply to this email. <a href="x">Unfollow</a></td></tr></table>' });
+    expect(visible(body)).toBe('Thanks!');
+    expect(visible(trimmed)).toContain('Unfollow');
+  });
+});
