@@ -9,7 +9,7 @@ export { ModelRegistry, type ChatterModel, type ThreadRef } from './model-regist
 
 export * from './entities/index.js';
 
-export { ThreadService, type PostOptions, type AttachmentInput, type ThreadTarget, type ThreadEntry } from './thread/thread.service.js';
+export { ThreadService, type PostOptions, type BodyFormat, type AttachmentInput, type ThreadTarget, type ThreadEntry } from './thread/thread.service.js';
 export { PartnerService, type PartnerLike, normalizeEmail, isValidEmail } from './thread/partner.service.js';
 export { ChatterEvents, type ChatterEventMap } from './thread/events.js';
 export { runAsActor } from './thread/actor.js';

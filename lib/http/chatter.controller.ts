@@ -26,6 +26,9 @@ export class ChatterController {
     const text = requireString(input, 'body');
     const type = input.type ?? 'comment';
     if (type !== 'comment' && type !== 'note') throw new BadRequestException('type must be "comment" or "note"');
+    // never guessed from the body: "x < 3 && y > 2 then <foo>" is text a person typed, not markup
+    const format = input.format ?? 'text';
+    if (format !== 'text' && format !== 'html') throw new BadRequestException('format must be "text" or "html"');
     const authorEmail = optionalEmail(input, 'authorEmail');
     const mentions = input.mentions ?? [];
     if (!Array.isArray(mentions) || mentions.some((m) => typeof m !== 'string' || !isValidEmail(m))) {
@@ -35,7 +38,7 @@ export class ChatterController {
       { model, id },
       {
         body: text,
-        text: !/<[a-z][\s\S]*>/i.test(text),
+        format,
         type,
         subject: typeof input.subject === 'string' ? input.subject : undefined,
         author: authorEmail ? { email: authorEmail, name: typeof input.authorName === 'string' ? input.authorName : undefined } : undefined,

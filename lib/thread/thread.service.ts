@@ -28,10 +28,17 @@ export interface AttachmentInput {
   cid?: string;
 }
 
+/** how a posted body is written */
+export type BodyFormat = 'text' | 'html';
+
 export interface PostOptions {
-  /** HTML (sanitized before it is stored) or plain text with `text: true` */
+  /** the message, as `format` says */
   body: string;
-  text?: boolean;
+  /**
+   * `html` (default): HTML, sanitized before it is stored; `text`: plain text as a person typed it, escaped with its
+   * line breaks kept (what a textarea sends)
+   */
+  format?: BodyFormat;
   type?: 'comment' | 'note';
   /** default: the current actor; `null` posts as the system */
   author?: PartnerLike | null;
@@ -121,6 +128,8 @@ export class ThreadService {
     const type = options.type ?? 'comment';
     if (type !== 'comment' && type !== 'note') throw new BadRequestException(`type must be "comment" or "note", got ${JSON.stringify(type)}`);
     if (typeof options.body !== 'string') throw new BadRequestException('body must be a string');
+    const format = options.format ?? 'html';
+    if (format !== 'text' && format !== 'html') throw new BadRequestException(`format must be "text" or "html", got ${JSON.stringify(format)}`);
     const message = await this.orm.em.fork().transactional(async (em) => {
       await this.models.load(em, ref);
       const author = await this.authorFor(em, options.author);
@@ -128,12 +137,12 @@ export class ThreadService {
       const mentioned = [
         ...(await this.loadPartners(em, options.partnerIds ?? [])),
         ...(await Promise.all((options.mentions ?? []).map((who) => this.partners.resolve(em, who)))),
-        ...(await mentionedPartners(em, options.body, !options.text)),
+        ...(await mentionedPartners(em, options.body, format === 'html')),
       ];
       const parent = options.parentId === undefined ? null : await this.parentIn(em, ref, options.parentId);
       const message = await this.write(em, ref, {
         type,
-        body: options.text ? textToHtml(options.body) : options.body,
+        body: format === 'text' ? textToHtml(options.body) : options.body,
         subtype: type === 'note' ? 'note' : 'discussions',
         author,
         subject: options.subject ?? null,

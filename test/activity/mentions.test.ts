@@ -30,7 +30,7 @@ describe.each(DIALECTS)('mentions (%s)', (dialect) => {
   it('notifies a partner mentioned by email even if they do not follow, by their preference', async () => {
     const deal = await createDeal(t, { name: 'Mention by email' });
     await partner(t, bob, 'email');
-    const message = await t.threads.post(deal, { body: 'Could you look, @bob@example.test? Also @stranger@example.test', text: true, author: agent });
+    const message = await t.threads.post(deal, { body: 'Could you look, @bob@example.test? Also @stranger@example.test', format: 'text', author: agent });
     expect(await notificationsOf(t, message.id)).toEqual(['bob@example.test:email:ready']);
     // an unknown address does not become a contact
     expect(await t.em().count(Partner, { email: 'stranger@example.test' })).toBe(0);
@@ -51,7 +51,7 @@ describe.each(DIALECTS)('mentions (%s)', (dialect) => {
     const note = await t.threads.logNote(deal, '<p>@alice@customer.test must not see this; @bob@example.test should</p>', { author: agent });
     expect(await notificationsOf(t, note.id)).toEqual(['bob@example.test:inbox:sent']);
     // the same mention in a comment reaches the customer by email
-    const comment = await t.threads.post(deal, { body: 'Hello @alice@customer.test', text: true, author: agent });
+    const comment = await t.threads.post(deal, { body: 'Hello @alice@customer.test', format: 'text', author: agent });
     expect(await notificationsOf(t, comment.id)).toEqual(['alice@customer.test:email:ready']);
   });
 

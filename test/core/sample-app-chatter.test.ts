@@ -48,12 +48,23 @@ describe.each(DIALECTS)('sample app /chatter on %s', (dialect) => {
     ]);
   });
 
-  it('POST messages sanitizes an HTML body and escapes a text one', async () => {
+  it('POST messages sanitizes an HTML body (format "html") and escapes a text one (the default)', async () => {
     const id = await newTicket();
-    const html = await t.http('POST', `/chatter/ticket/${id}/messages`, { body: '<p>ok<script>alert(1)</script><img src="x" onerror="alert(2)"><a href="javascript:x()">l</a></p>' }, agent);
+    const html = await t.http('POST', `/chatter/ticket/${id}/messages`, { format: 'html', body: '<p>ok<script>alert(1)</script><img src="x" onerror="alert(2)"><a href="javascript:x()">l</a></p>' }, agent);
     expect(html.body.body).toBe('<p>ok<img src="x" /><a rel="noopener noreferrer nofollow" target="_blank">l</a></p>');
     const text = await t.http('POST', `/chatter/ticket/${id}/messages`, { body: 'if a < b then\nsay "hi"' }, agent);
     expect(text.body.body).toBe('<p>if a &lt; b then<br />say "hi"</p>');
+  });
+
+  it('keeps every character of a text body, whatever looks like a tag in it; a comment and a note get one shape', async () => {
+    const id = await newTicket();
+    const post = (body: Record<string, unknown>) => t.http('POST', `/chatter/ticket/${id}/messages`, body, agent);
+    const tags = await post({ body: 'if x < 3 && y > 2 then <foo> happens\nsecond line' });
+    expect(tags.body.body).toBe('<p>if x &lt; 3 &amp;&amp; y &gt; 2 then &lt;foo&gt; happens<br />second line</p>');
+    const div = await post({ body: 'use <div> here\nnext', format: 'text' });
+    expect(div.body.body).toBe('<p>use &lt;div&gt; here<br />next</p>');
+    const note = await post({ body: 'use <div> here\nnext', type: 'note' });
+    expect([note.body.body, note.body.isInternal]).toEqual(['<p>use &lt;div&gt; here<br />next</p>', true]);
   });
 
   it('GET messages pages newest first with limit and before', async () => {
@@ -91,7 +102,9 @@ describe.each(DIALECTS)('sample app /chatter on %s', (dialect) => {
     const post = (body: unknown) => t.http('POST', `/chatter/ticket/${id}/messages`, body);
     expect(await post({})).toMatchObject({ status: 400, body: { message: 'body must be a non-empty string' } });
     expect(await post({ body: '  ' })).toMatchObject({ status: 400, body: { message: 'body must be a non-empty string' } });
-    expect(await post({ body: '<script>x</script>' })).toMatchObject({ status: 400, body: { message: 'body is empty' } });
+    expect(await post({ body: '<script>x</script>', format: 'html' })).toMatchObject({ status: 400, body: { message: 'body is empty' } });
+    expect(await post({ body: 'x', format: 'markdown' })).toMatchObject({ status: 400, body: { message: 'format must be "text" or "html"' } });
+    expect(await post({ body: 'x', format: 1 })).toMatchObject({ status: 400, body: { message: 'format must be "text" or "html"' } });
     expect(await post({ body: 'x', type: 'email' })).toMatchObject({ status: 400, body: { message: 'type must be "comment" or "note"' } });
     expect(await post({ body: 'x', authorEmail: 'nope' })).toMatchObject({ status: 400, body: { message: 'authorEmail must be an email address' } });
     expect(await post({ body: 'x', mentions: 'a@b.test' })).toMatchObject({ status: 400, body: { message: 'mentions must be an array of email addresses' } });
@@ -126,7 +139,7 @@ describe.each(DIALECTS)('sample app /chatter on %s', (dialect) => {
     const id = await newTicket();
     const missing = await t.http('POST', '/chatter/ticket/999999/messages', { body: 'hi', mentions: ['ghost-404@outside.test'] }, agent);
     expect(missing.status).toBe(404);
-    const empty = await t.http('POST', `/chatter/ticket/${id}/messages`, { body: '<script>only</script>', mentions: ['ghost-400@outside.test'] }, agent);
+    const empty = await t.http('POST', `/chatter/ticket/${id}/messages`, { body: '<script>only</script>', format: 'html', mentions: ['ghost-400@outside.test'] }, agent);
     expect(empty).toMatchObject({ status: 400, body: { message: 'body is empty' } });
     const ghosts = await orm.em.fork().count(Partner, { email: { $in: ['ghost-404@outside.test', 'ghost-400@outside.test'] } });
     expect(ghosts).toBe(0);

@@ -82,7 +82,7 @@ describe.each(DIALECTS)('ThreadService.post and logNote on %s', (dialect) => {
 
   it('escapes a plain-text body into paragraphs', async () => {
     const task = await newTask();
-    await t.threads.post(task, { body: 'a < b & c\nnext line\n\nsecond <script>', text: true, author: agent });
+    await t.threads.post(task, { body: 'a < b & c\nnext line\n\nsecond <script>', format: 'text', author: agent });
     const [entry] = await t.threads.messages(task, { limit: 1 });
     expect(entry.message.body).toBe('<p>a &lt; b &amp; c<br />next line</p><p>second &lt;script&gt;</p>');
   });

@@ -24,7 +24,7 @@ describe.each(DIALECTS)('bounces on %s', (dialect) => {
   });
 
   async function post(text: string) {
-    const message = await host.threads.post({ model: 'ticket', id: ticketId }, { body: text, text: true, author: agent });
+    const message = await host.threads.post({ model: 'ticket', id: ticketId }, { body: text, format: 'text', author: agent });
     await host.settle();
     const outs = await host.em().find(OutgoingMail, { message: message.id }, { populate: ['notification', 'partner'] });
     return { message, outs };

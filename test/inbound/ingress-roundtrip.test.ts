@@ -40,7 +40,7 @@ describe.each(DIALECTS)('inbound ingresses on %s', (dialect) => {
 
   /** the agent answers on the ticket; returns the notification mail alice received */
   async function agentPosts(text: string): Promise<{ message: Message; out: OutgoingMail }> {
-    const message = await host.threads.post({ model: 'ticket', id: ticketId }, { body: text, text: true, author: agent });
+    const message = await host.threads.post({ model: 'ticket', id: ticketId }, { body: text, format: 'text', author: agent });
     await host.settle();
     const out = await host.em().findOneOrFail(OutgoingMail, { message: message.id, emailTo: { $like: '%alice@outside.test%' } });
     expect(out.replyTo).toMatch(/catchall\+[a-z2-7]+@example\.test/);

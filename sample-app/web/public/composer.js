@@ -85,7 +85,7 @@ export function createComposer(ctx, hooks) {
       return;
     }
     run(submit, async () => {
-      await api('POST', `${ctx.base}/messages`, { body, type: mode() === 'note' ? 'note' : 'comment', attachmentIds: pending.map((f) => f.id) });
+      await api('POST', `${ctx.base}/messages`, { body, format: 'text', type: mode() === 'note' ? 'note' : 'comment', attachmentIds: pending.map((f) => f.id) });
       textarea.value = '';
       pending = [];
       renderChips();
