@@ -36,8 +36,7 @@ export function defaultLayout(ctx: MailLayoutContext): Required<RenderedBody> {
     '</table></td></tr></table></body></html>',
   ].join('');
   const text = [
-    ctx.recordName,
-    '='.repeat(Math.min(60, Math.max(3, ctx.recordName.length))),
+    `${ctx.recordName}\n${'='.repeat(Math.min(60, Math.max(3, ctx.recordName.length)))}`,
     byline,
     htmlToText(ctx.bodyHtml),
     files.length ? `Attachments: ${files.map((f) => `${f.name} (${size(f.size)})`).join(', ')}` : '',
