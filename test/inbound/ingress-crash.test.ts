@@ -8,6 +8,7 @@ import { freePort } from '../support/free-port.js';
 import { Replica, until } from '../support/replicas.js';
 import { LedgerProbe, type LedgerRow } from './support/ledger-probe.js';
 import { DOMAIN, mail, RELAY_TOKEN } from './support/inbound-host.js';
+import { assertConformingEmlDirectory } from '../support/mime-conformance.js';
 
 /**
  * Issue 4's "kill the process between ledger commit and processing → processed once after restart", with a real
@@ -124,7 +125,11 @@ describe.each(CASES)('inbound on %s through %s, the process SIGKILLed between le
     }
     await probe?.close();
     await db?.drop();
-    if (outboxDir) rmSync(outboxDir, { recursive: true, force: true });
+    try {
+      if (outboxDir) await assertConformingEmlDirectory(outboxDir, 'the crashed apps\' outbox folder');
+    } finally {
+      if (outboxDir) rmSync(outboxDir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it('processes every acknowledged mail exactly once after a restart; a re-sent unacknowledged mail makes no duplicate', { timeout: 60_000 }, async () => {
