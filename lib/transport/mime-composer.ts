@@ -99,9 +99,10 @@ function attachmentPart(file: MimeAttachment): string {
   let part = encodedParts.get(file);
   if (part === undefined) {
     const disposition = file.cid ? 'inline' : 'attachment';
-    const embedded = MESSAGE_TYPES.test(file.contentType) ? asSevenBitMessage(file.content) : undefined;
+    const isMessage = MESSAGE_TYPES.test(file.contentType);
+    const embedded = isMessage ? asSevenBitMessage(file.content) : undefined;
     // a message/* part may not be base64 (RFC 2046 §5.2): one that is not 7-bit clean travels as a plain file
-    const contentType = MESSAGE_TYPES.test(file.contentType) && embedded === undefined ? 'application/octet-stream' : file.contentType;
+    const contentType = isMessage && embedded === undefined ? 'application/octet-stream' : file.contentType;
     const lines = [
       foldLines(`Content-Type: ${buildHeaderValue({ value: contentType, params: { name: file.filename } })}`, 76),
       `Content-Transfer-Encoding: ${embedded === undefined ? 'base64' : '7bit'}`,

@@ -45,10 +45,16 @@ describe.each(DIALECTS)('what a mail client reads of our mails on %s', (dialect)
     return found!.reading;
   }
 
-  it('a notification: links as "text (URL)", list items, line breaks, the record link, the footer behind "-- "', async () => {
-    const ref = await t.newCase('Printer on fire');
+  /** a new case the agent works on, followed by `followers` ([email, name] each) */
+  async function caseFollowedBy(title: string, ...followers: [string, string][]) {
+    const ref = await t.newCase(title);
     const agent = await t.partner('agent@example.test', { name: 'Agent Smith', userId: 'agent' });
-    await t.threads.follow(ref, (await t.partner('alice@outside.test', { name: 'Alice Doe' })).id);
+    for (const [email, name] of followers) await t.threads.follow(ref, (await t.partner(email, { name })).id);
+    return { ref, agent };
+  }
+
+  it('a notification: links as "text (URL)", list items, line breaks, the record link, the footer behind "-- "', async () => {
+    const { ref, agent } = await caseFollowedBy('Printer on fire', ['alice@outside.test', 'Alice Doe']);
     const message = await t.threads.post(ref, {
       body: '<p>The manual is at <a href="https://example.test/manual.pdf">the printer manual</a>.</p><ul><li>unplug it</li><li>wait</li></ul><p>first<br>second</p>',
       author: agent.id,
@@ -70,9 +76,7 @@ describe.each(DIALECTS)('what a mail client reads of our mails on %s', (dialect)
   });
 
   it('a notification with a file and an inline image: mixed ⊃ related ⊃ alternative, every part closed', async () => {
-    const ref = await t.newCase('With files');
-    const agent = await t.partner('agent@example.test', { name: 'Agent Smith', userId: 'agent' });
-    await t.threads.follow(ref, (await t.partner('files@outside.test', { name: 'Fay Files' })).id);
+    const { ref, agent } = await caseFollowedBy('With files', ['files@outside.test', 'Fay Files']);
     const message = await t.threads.post(ref, {
       body: '<p>See <img src="cid:logo@chatter" alt="logo"></p>',
       author: agent.id,
@@ -89,10 +93,7 @@ describe.each(DIALECTS)('what a mail client reads of our mails on %s', (dialect)
   });
 
   it("a reply relayed to the other followers: clean, and without the replier's own unfollow link", async () => {
-    const ref = await t.newCase('Relay');
-    const agent = await t.partner('agent@example.test', { name: 'Agent Smith', userId: 'agent' });
-    await t.threads.follow(ref, (await t.partner('rita@outside.test', { name: 'Rita Reply' })).id);
-    await t.threads.follow(ref, (await t.partner('otto@outside.test', { name: 'Otto Other' })).id);
+    const { ref, agent } = await caseFollowedBy('Relay', ['rita@outside.test', 'Rita Reply'], ['otto@outside.test', 'Otto Other']);
     const post = await t.threads.post(ref, { body: '<p>Which floor?</p>', author: agent.id });
     const [{ mail: notification, reading }] = (await readingsFor('rita@outside.test')).filter((r) => r.mail.messageId === post.messageId);
     const replyTo = /^Reply-To:.*<([^>]+)>/im.exec(notification.head)![1];
