@@ -1,3 +1,14 @@
+/**
+ * Who may post into an existing thread of a model by mail (a reply: signed reply address, In-Reply-To, References).
+ * `recipients` (default): internal users, the record's followers, and the author and recipients of the message
+ * answered; `partners`: any active partner we know; `everyone`: anyone. A refused reply ends `rejected` on the ledger.
+ */
+export interface ReplyPolicy {
+  from?: 'recipients' | 'partners' | 'everyone';
+  /** a reply to an internal note from someone who is not an internal user: `refuse` (default) or `allow` (as a note) */
+  outsidersOnNotes?: 'refuse' | 'allow';
+}
+
 /** What `@Chatter()` records on a host entity. */
 export interface ChatterOptions {
   /** the model name used in the thread link and URLs, e.g. `ticket`; unique across the app */
@@ -12,6 +23,8 @@ export interface ChatterOptions {
   assignee?: string;
   /** what deleting a record does to its thread: `delete` (default) removes it all; `orphan` keeps the messages */
   onDelete?: 'delete' | 'orphan';
+  /** who may reply into this model's threads by mail (default: `{ from: 'recipients', outsidersOnNotes: 'refuse' }`) */
+  replies?: ReplyPolicy;
   /** an inbound alias that creates records of this model, e.g. `{ name: 'support' }` */
   alias?: {
     name: string;

@@ -4,7 +4,7 @@ export { CHATTER_OPTIONS } from './chatter.module-definition.js';
 export type { ChatterModuleOptions, ChatterModuleExtras, AliasDomainOptions, ActorRef, UserMappingOptions } from './chatter.options.js';
 export type { ActivityOptions, ActivityTypeOptions, AttachmentOptions, MailTemplateOptions } from './chatter.options.js';
 export { ChatterConfig } from './chatter.config.js';
-export { Chatter, getChatterOptions, type ChatterOptions } from './chatter.decorator.js';
+export { Chatter, getChatterOptions, type ChatterOptions, type ReplyPolicy } from './chatter.decorator.js';
 export { ModelRegistry, type ChatterModel, type ThreadRef } from './model-registry.js';
 
 export * from './entities/index.js';

@@ -327,7 +327,14 @@ export class InboundProcessor {
     const first = targets[0].target;
     const where = first.kind === 'thread' ? first.ref : (first.forcedThread ?? { model: first.model, id: plannedRecordId(row.id) });
     lookups.rememberDelivery(mail.sender, where.model, where.id, decision.rule, row.receivedAt);
-    lookups.rememberPlannedMessage({ messageId: mail.messageId, resModel: where.model, resId: where.id, isInternal: first.kind === 'thread' && first.internal });
+    lookups.rememberPlannedMessage({
+      messageId: mail.messageId,
+      resModel: where.model,
+      resId: where.id,
+      isInternal: first.kind === 'thread' && first.internal,
+      sender: mail.sender,
+      recipients: [...mail.to, ...mail.cc],
+    });
   }
 
   /**

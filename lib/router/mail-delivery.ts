@@ -87,7 +87,7 @@ export class MailDelivery {
   ): Promise<{ ref: ThreadRef; message: Message }> {
     const ref = this.threadOf({ target, created });
     const record = created ?? (await this.models.load(em, ref));
-    const messageId = first && !lookups.message(mail.messageId) ? mail.messageId : generateMessageId(ref, this.chatter.defaultDomain.name);
+    const messageId = first && !lookups.message(mail.messageId) ? mail.messageId : generateMessageId(ref, this.chatter.defaultDomain.name, this.chatter.secret);
     const internal = target.kind === 'thread' && target.internal;
     const body = this.fit(mail);
     const message = await this.threads.write(em, ref, {

@@ -25,6 +25,9 @@ export interface PlannedMessage {
   resModel: string;
   resId: string;
   isInternal: boolean;
+  /** who sent it, and its To/Cc: they may answer it (the reply policy) */
+  sender: string | null;
+  recipients: string[];
 }
 
 export const PLANNED_RECORD_MARK = '(new, from inbound mail ';

@@ -186,7 +186,7 @@ export class ThreadService {
       subject: draft.subject?.slice(0, 998) ?? null,
       body,
       preview: draft.preview ?? htmlToPreview(body, 250),
-      messageId: draft.messageId ?? generateMessageId(ref, this.options.defaultDomain.name),
+      messageId: draft.messageId ?? generateMessageId(ref, this.options.defaultDomain.name, this.options.secret),
       parent: draft.parent ?? null,
       isInternal: draft.isInternal ?? false,
       incomingTo: draft.incomingTo ?? null,

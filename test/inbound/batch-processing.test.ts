@@ -76,12 +76,12 @@ describe.each(DIALECTS)('inbound batches on %s', (dialect) => {
   });
 
   it('routes each mail of a batch after the ones before it: replies, duplicates, loops and answers see the earlier mails', async () => {
-    const first = mail({ from: 'sam@outside.test', to: `support@${DOMAIN}`, subject: 'Batch opener', messageId: '<opener.1@outside.test>' });
+    const first = mail({ from: 'sam@outside.test', to: `support@${DOMAIN}`, cc: 'tom@outside.test', subject: 'Batch opener', messageId: '<opener.1@outside.test>' });
     const receipts = await receiveAll([
       first,
       // the same mail again, through another ingress key: a duplicate of the first
       first,
-      // a reply (another sender) to the first: lands on the ticket the first created, in the same batch
+      // a reply (another sender, Cc'd on the first) to the first: lands on the ticket the first created, in the same batch
       mail({ from: 'tom@outside.test', to: `support@${DOMAIN}`, subject: 'Re: Batch opener', inReplyTo: '<opener.1@outside.test>' }),
       // a loop: the limit is 2 new tickets per sender
       mail({ from: 'ursula@outside.test', to: `support@${DOMAIN}`, subject: 'Loop 1' }),
@@ -116,8 +116,9 @@ describe.each(DIALECTS)('inbound batches on %s', (dialect) => {
 
   it('a run of replies to a ticket the batch creates: each on that ticket, its parent the mail it answers, relayed to the new follower, loop-counted on the ticket', async () => {
     const receipts = await receiveAll([
-      mail({ from: 'ann@outside.test', to: `support@${DOMAIN}`, subject: 'Chain opener', messageId: '<chain.1@outside.test>' }),
-      mail({ from: 'ben@outside.test', to: `support@${DOMAIN}`, subject: 'Re: Chain opener', messageId: '<chain.2@outside.test>', inReplyTo: '<chain.1@outside.test>' }),
+      // each reply comes from a recipient of the mail it answers (the reply policy)
+      mail({ from: 'ann@outside.test', to: `support@${DOMAIN}`, cc: 'ben@outside.test', subject: 'Chain opener', messageId: '<chain.1@outside.test>' }),
+      mail({ from: 'ben@outside.test', to: `support@${DOMAIN}`, cc: 'cid@outside.test', subject: 'Re: Chain opener', messageId: '<chain.2@outside.test>', inReplyTo: '<chain.1@outside.test>' }),
       mail({ from: 'cid@outside.test', to: `support@${DOMAIN}`, subject: 'Re: Re: Chain opener', messageId: '<chain.3@outside.test>', inReplyTo: '<chain.2@outside.test>' }),
       // the loop limit is 2 per record: ben's third mail to the ticket is refused, the refusal naming the ticket
       mail({ from: 'ben@outside.test', to: `support@${DOMAIN}`, subject: 'Re: Chain opener', messageId: '<chain.4@outside.test>', inReplyTo: '<chain.1@outside.test>' }),

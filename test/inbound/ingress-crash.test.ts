@@ -88,11 +88,17 @@ async function startApp(name: string, ingress: Ingress, env: Record<string, stri
   };
 }
 
+/** which mail of the burst answers which root: every third, round the roots */
+const rootOf = (i: number) => (i % 3 === 1 ? i % ROOTS : undefined);
+
 function crashMail(kind: string, i: number, root?: CrashMail): CrashMail {
   const messageId = `<${kind}-${i}.${Date.now()}@outside.test>`;
   const sender = `${kind}${i}@outside.test`;
   const subject = root ? `Re: ${root.subject}` : `Crash ${kind} ${i}`;
-  const raw = mail({ from: sender, to: SUPPORT, subject, messageId, inReplyTo: root?.messageId, body: `Mail ${kind} ${i}.` });
+  // a root is Cc'd to those who answer it: the reply policy admits recipients of the mail answered
+  const answerers = kind === 'root' ? Array.from({ length: MAILS }, (_, j) => j).filter((j) => rootOf(j) === i).map((j) => `reply${j}@outside.test`) : [];
+  const cc = answerers.length ? answerers.join(',\r\n ') : undefined;
+  const raw = mail({ from: sender, to: SUPPORT, cc, subject, messageId, inReplyTo: root?.messageId, body: `Mail ${kind} ${i}.` });
   return { messageId, subject, sender, raw, root: root?.messageId };
 }
 
@@ -153,7 +159,7 @@ describe.each(CASES)('inbound on %s through %s, the process SIGKILLed between le
     for (const root of roots) expect((await first.send(root)).acked).toBe(true);
     await until(async () => (await ledger()).filter((r) => r.status === 'delivered').length === ROOTS || undefined, 'the root tickets', 15_000);
 
-    const mails = Array.from({ length: MAILS }, (_, i) => (i % 3 === 1 ? crashMail('reply', i, roots[i % ROOTS]) : crashMail('ticket', i)));
+    const mails = Array.from({ length: MAILS }, (_, i) => (rootOf(i) !== undefined ? crashMail('reply', i, roots[rootOf(i)!]) : crashMail('ticket', i)));
     const acked = new Set<string>();
     let killed = false;
     const burst = inParallel(mails, CONCURRENCY, () => killed, async (m) => {

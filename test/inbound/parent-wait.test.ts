@@ -7,7 +7,7 @@ describe.each(DIALECTS)('a reply whose parent mail is still being processed (%s)
   it('waits for it and lands in its thread, instead of opening a new record; it waits 10 claims at most', async () => {
     const host = await startInboundHost(dialect, { incoming: { autoProcess: false } });
     try {
-      const parent = await relay(host, mail({ from: 'alice@outside.test', to: `support@${DOMAIN}`, subject: 'Printer on fire', messageId: '<parent-1@outside.test>' }));
+      const parent = await relay(host, mail({ from: 'alice@outside.test', to: `support@${DOMAIN}`, cc: 'bob@outside.test', subject: 'Printer on fire', messageId: '<parent-1@outside.test>' }));
       const reply = await relay(host, mail({ from: 'bob@outside.test', to: `support@${DOMAIN}`, subject: 'Re: Printer on fire', inReplyTo: '<parent-1@outside.test>' }));
 
       // the reply comes first (another worker has the parent): it goes back to the ledger, untouched

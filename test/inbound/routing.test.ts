@@ -123,6 +123,8 @@ describe.each(DIALECTS)('inbound routing on %s', (dialect) => {
     const { body } = await fetchTicket();
     const em = host.em();
     const message = await em.findOneOrFail(Message, { resModel: 'ticket', resId: String(body.id), messageType: 'email' }, { orderBy: { id: 'asc' } });
+    // a follower's auto-responder: the reply policy admits it, the loop guard stops it
+    await host.threads.follow({ model: 'ticket', id: String(body.id) }, { email: 'robot@outside.test', name: 'Robot' });
     const rows = [];
     for (let i = 0; i < 5; i++) rows.push(await deliver(mail({ from: 'robot@outside.test', to: `catchall@${DOMAIN}`, subject: `Re: ${i}`, inReplyTo: message.messageId })));
     expect(rows.slice(0, 3).map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered']);
@@ -134,6 +136,7 @@ describe.each(DIALECTS)('inbound routing on %s', (dialect) => {
   it('posts an auto-reply without notifying the followers', async () => {
     const { body } = await fetchTicket();
     await host.threads.follow({ model: 'ticket', id: String(body.id) }, agent);
+    await host.threads.follow({ model: 'ticket', id: String(body.id) }, { email: 'olga@outside.test', name: 'Olga' });
     const message = await host.em().findOneOrFail(Message, { resModel: 'ticket', resId: String(body.id), messageType: 'email' }, { orderBy: { id: 'asc' } });
     const auto = await deliver(mail({ from: 'olga@outside.test', to: `catchall@${DOMAIN}`, subject: 'Automatic reply: away', inReplyTo: message.messageId, headers: { 'Auto-Submitted': 'auto-replied' } }));
     expect(auto.status).toBe('delivered');
