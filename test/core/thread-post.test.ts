@@ -37,7 +37,7 @@ describe.each(DIALECTS)('ThreadService.post and logNote on %s', (dialect) => {
     expect(entry.message).toMatchObject({ messageType: 'comment', isInternal: false, body: '<p>Hello <b>team</b></p>', subject: 'Greetings', preview: 'Hello team' });
     expect(entry.message.subtype?.name).toBe('Discussions');
     expect(entry.message.author?.email).toBe('agent@example.test');
-    expect(entry.message.messageId).toMatch(new RegExp(`^<[^>]+-chatter-task-${task.id}@example\\.test>$`));
+    expect(entry.message.messageId).toMatch(new RegExp(`^<[^>]+-chatter-task-${task.id}-[0-9a-f]{20}@example\\.test>$`));
     expect(await followerEmails(task)).toEqual(['agent@example.test']);
   });
 
