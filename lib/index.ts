@@ -39,7 +39,7 @@ export { MailRenderer, type RenderedOutgoingMail } from './outbound/mail-rendere
 export { defaultLayout } from './outbound/default-layout.js';
 export { htmlToText } from './outbound/html-to-text.js';
 export { signReplyAddress, verifyReplyAddress, type ReplyAddressClaims, type ReplyAddressCheck } from './outbound/reply-address.js';
-export { bounceAddress, parseBounceAddress } from './outbound/bounce-address.js';
+export { bounceAddress, parseBounceAddress, verifyVerpId } from './outbound/bounce-address.js';
 export { signUnfollowToken, verifyUnfollowToken, type UnfollowClaims } from './outbound/unfollow-token.js';
 export { classifySendError, type SendFailure } from './outbound/send-failure.js';
 export { EmlDirectoryTransport, type EmlDirectoryTransportOptions, type EmlSentMessageInfo } from './transport/eml-directory-transport.js';

@@ -105,7 +105,7 @@ export class MailRenderer {
         text,
         attachments,
       },
-      envelope: { from: row.mailFrom ?? bounceAddress(row.id, domain.name, domain.bounce), to: [to] },
+      envelope: { from: row.mailFrom ?? bounceAddress(row.id, domain.name, this.config.secret, domain.bounce), to: [to] },
     };
   }
 

@@ -11,7 +11,8 @@ import type { RoutingLookups } from './routing-lookups.js';
 /**
  * Applies a bounce to what we sent: the OutgoingMail (by its VERP id, else by the original Message-ID and the
  * failed recipient) goes to `exception`, its Notification to `bounce` with the reason (the red envelope), and the
- * partner's bounce count goes up; past the threshold the partner is blacklisted for notifications.
+ * partner's bounce count goes up, once per mail we sent; past the threshold the partner is blacklisted for
+ * notifications. A report that matches no mail of ours marks nobody.
  */
 @Injectable()
 export class BounceRecorder {
@@ -43,6 +44,10 @@ export class BounceRecorder {
         if (outgoing.length === 0) {
           const notifications = await em.find(Notification, { message, notificationType: 'email' }, { populate: ['partner'] });
           for (const n of notifications.filter((n) => emails.has(n.partner.email) || (notifications.length === 1 && emails.size === 0))) {
+            if (n.status === 'bounce') {
+              marked.push(`notification ${n.id} of message ${message.id} already bounced (not counted again)`);
+              continue;
+            }
             this.markNotification(n, reasonFor(n.partner.email));
             partners.set(n.partner.id, n.partner);
             marked.push(`notification ${n.id} of message ${message.id}`);
@@ -51,6 +56,11 @@ export class BounceRecorder {
       }
     }
     for (const mail of outgoing) {
+      // each mail we sent bounces once: a second report about it (a retry, a copy, a forgery) counts nothing more
+      if (mail.failureType === 'mail_bounce') {
+        marked.push(`outgoing mail ${mail.id} already bounced (not counted again)`);
+        continue;
+      }
       const reason = reasonFor(mail.partner?.email);
       mail.state = 'exception';
       mail.failureType = 'mail_bounce';
@@ -66,14 +76,7 @@ export class BounceRecorder {
       const partner = mail.partner ?? mail.notification?.partner;
       if (partner) partners.set(partner.id, partner);
     }
-    if (partners.size === 0 && emails.size > 0) {
-      // the batch loaded its bounced recipients' partners with its senders'
-      await lookups.loadPartners(em, [...emails]);
-      for (const email of emails) {
-        const p = lookups.partner(email);
-        if (p) partners.set(p.id, p);
-      }
-    }
+    // a report about no mail we sent counts against nobody (anyone can write a DSN naming any address)
     for (const partner of partners.values()) {
       partner.bounceCount += 1;
       if (partner.bounceCount >= this.config.bounceThreshold && !partner.blacklisted) {

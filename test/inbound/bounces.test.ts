@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Message, Notification, OutgoingMail, Partner } from '../../lib/index.js';
+import { bounceAddress } from '../../lib/outbound/bounce-address.js';
 import { OutboxStore, type OutboxRow } from '../../lib/outbound/outbox-store.js';
+import { TEST_SECRET } from '../support/chatter-testing.js';
 import { DIALECTS } from '../support/database.js';
 import { deliveryStatusNotification } from '../support/dsn.js';
 import { DOMAIN, mail, relay, startInboundHost, type InboundHost } from './support/inbound-host.js';
@@ -33,7 +35,7 @@ describe.each(DIALECTS)('bounces on %s', (dialect) => {
   it('a DSN to the VERP address marks that mail and its notification bounce and raises the bounce count', async () => {
     const { outs } = await post('First answer');
     const toAlice = outs.find((o) => o.partner?.email === 'alice@outside.test')!;
-    const res = await relay(host, dsn({ to: `bounce+${toAlice.id}@${DOMAIN}`, failed: 'alice@outside.test' }));
+    const res = await relay(host, dsn({ to: bounceAddress(toAlice.id, DOMAIN, TEST_SECRET), failed: 'alice@outside.test' }));
     const row = await host.row(res.body.id);
     expect(row).toMatchObject({ status: 'bounced', decision: 'bounce' });
     expect(row.reason).toContain('bounce (dsn) for alice@outside.test');
@@ -86,11 +88,55 @@ describe.each(DIALECTS)('bounces on %s', (dialect) => {
     const toAlice = outs.find((o) => o.partner?.email === 'alice@outside.test')!;
     // a sender claimed it, handed it to the MTA, and has not recorded the outcome yet: the MTA's DSN is faster
     await host.em().nativeUpdate(OutgoingMail, { id: toAlice.id }, { state: 'sending', claimToken: 'held-by-a-sender' });
-    const res = await relay(host, dsn({ to: `bounce+${toAlice.id}@${DOMAIN}`, failed: 'alice@outside.test' }));
+    const res = await relay(host, dsn({ to: bounceAddress(toAlice.id, DOMAIN, TEST_SECRET), failed: 'alice@outside.test' }));
     expect((await host.row(res.body.id)).status).toBe('bounced');
     const sent = { mail: { id: toAlice.id, notification: toAlice.notification!.id } as OutboxRow, ok: true as const, server: null };
     await new OutboxStore(host.orm).record('held-by-a-sender', [sent]);
     expect(await host.em().findOneOrFail(OutgoingMail, toAlice.id)).toMatchObject({ state: 'exception', failureType: 'mail_bounce' });
     expect((await host.em().findOneOrFail(Notification, toAlice.notification!.id)).status).toBe('bounce');
+  });
+
+  // forged bounces (issue 27, "What was seen" 4): nobody blacklists a customer by writing mails
+  it('plain mails to an unsigned, re-numbered or signed VERP address mark nothing, however many', async () => {
+    await host.threads.follow({ model: 'ticket', id: ticketId }, { email: 'carol@outside.test' });
+    const { outs } = await post('Answer to carol');
+    const toCarol = outs.find((o) => o.partner?.email === 'carol@outside.test')!;
+    const signed = bounceAddress(toCarol.id, DOMAIN, TEST_SECRET);
+    const attempts = [
+      [`bounce+${toCarol.id}@${DOMAIN}`, /^refused: bounce address \+\d+ was not issued by us \(unsigned; forged or altered\)/],
+      [signed.replace(`+${toCarol.id}-`, `+${toCarol.id + 1}-`), /\(bad signature; forged or altered\)/],
+      [signed, new RegExp(`^refused: a mail to the bounce address of outgoing mail ${toCarol.id} that is no delivery report`)],
+    ] as const;
+    for (let i = 0; i < 5; i++) {
+      for (const [to, reason] of attempts) {
+        const row = await host.row((await relay(host, mail({ from: 'mallory@outside.test', to, subject: `Carol is gone ${i}` }))).body.id);
+        expect(row).toMatchObject({ status: 'rejected', decision: 'bounce' });
+        expect(row.reason).toMatch(reason);
+      }
+    }
+    // a forged DSN to an unsigned VERP address is refused the same way
+    const forgedDsn = await host.row((await relay(host, dsn({ to: `bounce+${toCarol.id}@${DOMAIN}`, failed: 'carol@outside.test' }))).body.id);
+    expect(forgedDsn).toMatchObject({ status: 'rejected', decision: 'bounce' });
+    const carol = await host.em().findOneOrFail(Partner, { email: 'carol@outside.test' });
+    expect(carol).toMatchObject({ bounceCount: 0, blacklisted: false });
+    expect((await host.em().findOneOrFail(OutgoingMail, toCarol.id)).failureType).toBeNull();
+  });
+
+  it('one mail we sent bounces once: the same report again counts nothing more', async () => {
+    const { outs } = await post('Answer to carol again');
+    const toCarol = outs.find((o) => o.partner?.email === 'carol@outside.test')!;
+    const report = dsn({ to: bounceAddress(toCarol.id, DOMAIN, TEST_SECRET), failed: 'carol@outside.test' });
+    const first = await host.row((await relay(host, report)).body.id);
+    expect(first.status).toBe('bounced');
+    const again = await host.row((await relay(host, report.replace(/Message-ID: <[^>]+>/i, 'Message-ID: <another-copy@mta.test>'))).body.id);
+    expect(again.status).toBe('bounced');
+    expect(again.reason).toContain(`outgoing mail ${toCarol.id} already bounced (not counted again)`);
+    expect((await host.em().findOneOrFail(Partner, { email: 'carol@outside.test' })).bounceCount).toBe(1);
+  });
+
+  it('a DSN naming a customer about no mail we sent counts against nobody', async () => {
+    const row = await host.row((await relay(host, dsn({ to: `bounce@${DOMAIN}`, failed: 'carol@outside.test', originalMessageId: '<never-sent@elsewhere.test>' }))).body.id);
+    expect(row.reason).toContain('no mail of ours found to mark');
+    expect((await host.em().findOneOrFail(Partner, { email: 'carol@outside.test' })).bounceCount).toBe(1);
   });
 });

@@ -31,12 +31,17 @@ describe('signed reply addresses', () => {
 
 describe('VERP bounce addresses', () => {
   it('names the outgoing mail and parses back, with or without brackets and domain', () => {
-    expect(bounceAddress(42, 'example.test')).toBe('bounce+42@example.test');
-    expect(parseBounceAddress('<Bounce+42@example.test>')).toEqual({ outgoingMailId: 42 });
-    expect(parseBounceAddress('bounce+42')).toEqual({ outgoingMailId: 42 });
-    expect(parseBounceAddress('bounces+42@example.test', 'bounces')).toEqual({ outgoingMailId: 42 });
-    expect(parseBounceAddress('bounce+x1@example.test')).toBeUndefined();
-    expect(parseBounceAddress('catchall+42@example.test')).toBeUndefined();
+    const address = bounceAddress(42, 'example.test', SECRET);
+    expect(address).toMatch(/^bounce\+42-[0-9a-f]{12}@example\.test$/);
+    expect(parseBounceAddress(`<${address.replace('bounce', 'Bounce').toUpperCase()}>`, SECRET)).toEqual({ outgoingMailId: 42 });
+    expect(parseBounceAddress(address.replace(/@.*/, ''), SECRET)).toEqual({ outgoingMailId: 42 });
+    expect(parseBounceAddress(bounceAddress(42, 'example.test', SECRET, 'bounces'), SECRET, 'bounces')).toEqual({ outgoingMailId: 42 });
+    // sequential ids: an unsigned, retagged or re-numbered address is no bounce address of ours
+    expect(parseBounceAddress('bounce+42@example.test', SECRET)).toEqual({ error: 'unsigned' });
+    expect(parseBounceAddress(address.replace('+42-', '+43-'), SECRET)).toEqual({ error: 'bad signature' });
+    expect(parseBounceAddress(address, 'another-secret-0123456789')).toEqual({ error: 'bad signature' });
+    expect(parseBounceAddress('bounce+x1@example.test', SECRET)).toEqual({ error: 'malformed' });
+    expect(parseBounceAddress('catchall+42@example.test', SECRET)).toBeUndefined();
   });
 });
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { MikroORM } from '@mikro-orm/core';
-import { OutgoingMail } from '../../lib/index.js';
+import { OutgoingMail, bounceAddress } from '../../lib/index.js';
+import { ChatterConfig } from '../../lib/chatter.config.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/database.js';
 import { launchBrowser, openTicket, screenshotDir, type PageWatch, type WebBrowser } from './support/browser.js';
@@ -206,7 +207,7 @@ describe.each(DIALECTS)('the ticket page in Chromium (%s)', (dialect) => {
       const mails = await orm.em.fork().find(OutgoingMail, { message: sentMessageId }, { populate: ['partner'] });
       return mails.find((m) => m.partner?.email === 'alice@outside.test' && m.state === 'sent');
     }, 'the notification mail to Alice to be sent');
-    expect((await relay(t.url, dsn({ to: `bounce+${out.id}@example.test`, failed: 'alice@outside.test' }))).status).toBe(202);
+    expect((await relay(t.url, dsn({ to: bounceAddress(out.id, 'example.test', t.app.get(ChatterConfig).secret), failed: 'alice@outside.test' }))).status).toBe(202);
     await eventually(async () => {
       const message = (await messagesApi()).find((m) => m.id === sentMessageId);
       return message.notifications.some((n: any) => n.email === 'alice@outside.test' && n.status === 'bounce');
