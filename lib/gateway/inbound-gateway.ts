@@ -7,7 +7,7 @@ import { InboundParser } from './inbound-parser.js';
 import { InboundProcessor } from './inbound-processor.js';
 import { InboundSchedule, type ProcessJob } from './inbound-schedule.js';
 import { LedgerWriter } from './ledger-writer.js';
-import { peekMessageId, sha256, synthesizeMessageId } from './raw-mail.js';
+import { contentHash, peekMessageId, sha256, synthesizeMessageId } from './raw-mail.js';
 
 /** Where a raw mail came from. `key` makes a redelivery by the same source a no-op (IMAP: `mailbox:uidvalidity:uid`). */
 export interface InboundSource {
@@ -96,8 +96,11 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
     if (!Buffer.isBuffer(raw) || raw.length === 0) throw new BadRequestException('the mail is empty');
     if (raw.length > this.config.maxBytes) throw new PayloadTooLargeException(`the mail is larger than ${this.config.maxBytes} bytes`);
     const hash = sha256(raw);
-    const sourceKey = (source.key ?? `sha256:${hash}`).slice(0, 512);
-    const messageId = peekMessageId(raw) ?? synthesizeMessageId(hash);
+    const peeked = peekMessageId(raw);
+    // without a Message-ID or a source key, the mail is known by its content: the same through any ingress
+    const canonical = source.key && peeked ? undefined : contentHash(raw);
+    const sourceKey = (source.key ?? `sha256:${canonical}`).slice(0, 512);
+    const messageId = peeked ?? synthesizeMessageId(canonical!);
     const recipients = source.recipients?.length ? source.recipients.map((r) => r.toLowerCase()) : null;
     // parsing starts while the row commits; processing takes the result instead of reading the bytes back (within the
     // parser's budget for parses ahead); not on a replica whose jobs run elsewhere

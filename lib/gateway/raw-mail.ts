@@ -5,7 +5,16 @@ export function sha256(raw: Buffer): string {
   return createHash('sha256').update(raw).digest('hex');
 }
 
-/** A stable Message-ID for a mail that has none, derived from its bytes (so a redelivery gets the same one). */
+/**
+ * sha256 of the mail's canonical form: line endings as LF (SMTP hands over CRLF, a relay or an IMAP server often LF,
+ * an old Mac bare CR), without trailing whitespace on lines or at the end. The same mail through two ingresses has one.
+ */
+export function contentHash(raw: Buffer): string {
+  const canonical = raw.toString('latin1').replace(/[ \t]*(\r\n|\r|\n)/g, '\n').replace(/\s+$/, '');
+  return createHash('sha256').update(canonical, 'latin1').digest('hex');
+}
+
+/** A stable Message-ID for a mail that has none, derived from its content hash (so a redelivery gets the same one). */
 export function synthesizeMessageId(hash: string): string {
   return `<${hash.slice(0, 40)}@synthesized.chatter.invalid>`;
 }
@@ -71,7 +80,8 @@ export function headerIndex(block: string): Map<string, string[]> {
 /** the `<id>` of a Message-ID header value, or undefined */
 export function messageIdOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  const m = /<([^<>\s]+)>/.exec(value) ?? /^([^<>\s@]+@[^<>\s]+)$/.exec(value.trim());
+  // an id holding a NUL or another control character is no id (it would fail every write of the mail)
+  const m = /<([^<>\s\x00-\x1f\x7f]+)>/.exec(value) ?? /^([^<>\s@\x00-\x1f\x7f]+@[^<>\s\x00-\x1f\x7f]+)$/.exec(value.trim());
   return m ? `<${m[1]}>`.slice(0, 998) : undefined;
 }
 
@@ -83,7 +93,7 @@ export function peekMessageId(raw: Buffer): string | undefined {
 /** every `<id>` in a References / In-Reply-To value, in order */
 export function messageIdList(value: string | string[] | undefined): string[] {
   const text = Array.isArray(value) ? value.join(' ') : (value ?? '');
-  return [...text.matchAll(/<([^<>\s]+)>/g)].map((m) => `<${m[1]}>`);
+  return [...text.matchAll(/<([^<>\s\x00-\x1f\x7f]+)>/g)].map((m) => `<${m[1]}>`);
 }
 
 /** addresses in a header value: `"Name" <a@b>, c@d` → [a@b, c@d], lower-cased */

@@ -1,4 +1,5 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UsePipes } from '@nestjs/common';
+import { ControlCharactersPipe } from './control-characters.pipe.js';
 import { ActivityService } from '../activity/activity.service.js';
 import { ActivityTypeService } from '../activity/activity-type.service.js';
 import type { ActivityState } from '../activity/activity-dates.js';
@@ -11,6 +12,7 @@ import { presentMessage } from './message.presenter.js';
 const STATES: ActivityState[] = ['overdue', 'today', 'planned'];
 
 /** Activities over HTTP, mounted under `/chatter` with the rest of the chatter API. */
+@UsePipes(ControlCharactersPipe)
 @Controller('chatter')
 export class ActivityController {
   constructor(

@@ -1,4 +1,5 @@
-import { BadRequestException, Controller, Delete, Get, HttpCode, Param, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { BadRequestException, Controller, Delete, Get, HttpCode, Param, Post, Res, UploadedFile, UseInterceptors, UsePipes } from '@nestjs/common';
+import { ControlCharactersPipe } from './control-characters.pipe.js';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
 import { AttachmentService } from '../attachment/attachment.service.js';
@@ -33,6 +34,7 @@ export function presentAttachment(a: Attachment) {
  * Downloads are always `Content-Disposition: attachment`, `nosniff`, and sandboxed by CSP, so an uploaded HTML or SVG
  * file cannot run in the app's origin; `<img src>` still displays images.
  */
+@UsePipes(ControlCharactersPipe)
 @Controller('chatter')
 export class AttachmentController {
   constructor(private readonly attachments: AttachmentService) {}

@@ -1,4 +1,5 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { ControlCharactersPipe } from './control-characters.pipe.js';
 import { isValidEmail } from '../thread/partner.service.js';
 import { ThreadService } from '../thread/thread.service.js';
 import { presentFollower, presentMessage } from './message.presenter.js';
@@ -8,6 +9,7 @@ import { optionalEmail, optionalInt, optionalIntArray, requireInt, requireObject
  * The chatter's HTTP API, mounted under `/chatter` when the module is imported with `{ http: true }`.
  * Authentication and authorization are the host's: put a guard in front of it.
  */
+@UsePipes(ControlCharactersPipe)
 @Controller('chatter')
 export class ChatterController {
   constructor(

@@ -1,4 +1,5 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { ControlCharactersPipe } from './control-characters.pipe.js';
 import type { MailTemplate } from '../entities/mail-template.entity.js';
 import { isValidEmail } from '../thread/partner.service.js';
 import { ThreadService } from '../thread/thread.service.js';
@@ -11,6 +12,7 @@ function presentTemplate(t: MailTemplate) {
 }
 
 /** Email templates over HTTP: list, save, preview on a record, and "send with template". */
+@UsePipes(ControlCharactersPipe)
 @Controller('chatter')
 export class TemplateController {
   constructor(

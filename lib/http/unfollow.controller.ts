@@ -1,4 +1,5 @@
-import { Body, Controller, ForbiddenException, Get, Header, HttpCode, NotFoundException, Post, Query } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, Header, HttpCode, NotFoundException, Post, Query, UsePipes } from '@nestjs/common';
+import { ControlCharactersPipe } from './control-characters.pipe.js';
 import { MikroORM } from '@mikro-orm/core';
 import { ChatterConfig } from '../chatter.config.js';
 import { ModelRegistry } from '../model-registry.js';
@@ -10,6 +11,7 @@ import { ThreadService } from '../thread/thread.service.js';
  * follow GET links, so GET never changes anything); its `POST` checks the HMAC token and stops the partner following.
  * The token is the authorization: no session is needed, a tampered one is refused (403).
  */
+@UsePipes(ControlCharactersPipe)
 @Controller('chatter/unfollow')
 export class UnfollowController {
   constructor(
