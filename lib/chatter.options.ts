@@ -67,6 +67,10 @@ export interface IncomingOptions {
   relayToken?: string;
   /** the SMTP listener: `host:port` (port 0 = a free port), or false/'' for none (the default) */
   smtpListen?: string | false;
+  /** the SMTP listener's limits against abuse: recipients per mail (default 100), connections at once per client IP (default 10) */
+  smtpLimits?: { maxRecipients?: number; maxConnectionsPerIp?: number };
+  /** STARTTLS on the SMTP listener (to be a real MX): PEM key and certificate; plain SMTP without */
+  smtpTls?: { key: string | Buffer; cert: string | Buffer };
   /** largest accepted raw mail in bytes, on every ingress; default 25 MiB */
   maxBytes?: number;
   /** days the raw bytes of processed mails are kept; default 30 */

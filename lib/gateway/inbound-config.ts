@@ -9,6 +9,9 @@ import type { ChatterModuleOptions, IncomingOptions, InboundModelHooks } from '.
 export class InboundConfig {
   readonly relayToken: string | undefined;
   readonly smtpListen: { host: string; port: number } | undefined;
+  readonly smtpMaxRecipients: number;
+  readonly smtpMaxConnectionsPerIp: number;
+  readonly smtpTls: { key: string | Buffer; cert: string | Buffer } | undefined;
   readonly maxBytes: number;
   readonly rawRetentionDays: number;
   readonly ledgerRetentionDays: number;
@@ -31,6 +34,10 @@ export class InboundConfig {
       throw new Error('ChatterModule: `incoming.relayToken` must be at least 16 characters');
     }
     this.smtpListen = o.smtpListen ? parseListen(o.smtpListen) : undefined;
+    this.smtpMaxRecipients = Math.floor(positive(o.smtpLimits?.maxRecipients, 100, 'incoming.smtpLimits.maxRecipients'));
+    this.smtpMaxConnectionsPerIp = Math.floor(positive(o.smtpLimits?.maxConnectionsPerIp, 10, 'incoming.smtpLimits.maxConnectionsPerIp'));
+    if (o.smtpTls && (!o.smtpTls.key || !o.smtpTls.cert)) throw new Error('ChatterModule: `incoming.smtpTls` needs both `key` and `cert` (PEM)');
+    this.smtpTls = o.smtpTls || undefined;
     this.maxBytes = positive(o.maxBytes, 25 << 20, 'incoming.maxBytes');
     this.rawRetentionDays = positive(o.rawRetentionDays, 30, 'incoming.rawRetentionDays');
     this.ledgerRetentionDays = positive(o.ledgerRetentionDays, 365, 'incoming.ledgerRetentionDays');

@@ -7,14 +7,17 @@ import { RecipientCheck } from './recipient-check.js';
 
 /**
  * The SMTP listener (an MX for the chatter's domains): refuses unknown recipients at RCPT TO (the sending server
- * bounces, we never send backscatter), refuses mail over the size limit, and answers 250 to DATA only after the
- * ledger row is committed. Off unless `incoming.smtpListen` is set; `:0` takes a free port (see `address()`).
- * Plain SMTP on the address given: put it behind your MTA or on loopback, or terminate TLS in front of it.
+ * bounces, we never send backscatter), refuses mail over the size limit without holding it (what streams in past
+ * the limit is dropped as it comes), limits recipients per mail and connections per client IP, and answers 250 to
+ * DATA only after the ledger row is committed. Off unless `incoming.smtpListen` is set; `:0` takes a free port (see
+ * `address()`). STARTTLS with `incoming.smtpTls`; plain SMTP without.
  */
 @Injectable()
 export class SmtpListener implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('ChatterSmtp');
   private server?: SMTPServer;
+  /** open connections per client IP */
+  private readonly connections = new Map<string, number>();
 
   constructor(
     private readonly config: InboundConfig,
@@ -39,15 +42,31 @@ export class SmtpListener implements OnApplicationBootstrap, OnApplicationShutdo
 
   async start(host: string, port: number): Promise<void> {
     if (this.server) return;
-    const maxBytes = this.config.maxBytes;
+    const { maxBytes, smtpMaxRecipients, smtpMaxConnectionsPerIp, smtpTls } = this.config;
     const server = new SMTPServer({
       name: this.config.chatter.defaultDomain.name,
       banner: 'nestjs-chatter',
       authOptional: true,
-      disabledCommands: ['AUTH', 'STARTTLS'],
+      disabledCommands: smtpTls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+      ...(smtpTls ? { key: smtpTls.key, cert: smtpTls.cert } : {}),
       size: maxBytes,
       logger: false,
-      onRcptTo: (address: SMTPServerAddress, _session: SMTPServerSession, callback: (error?: Error) => void) => {
+      onConnect: (session: SMTPServerSession, callback: (error?: Error) => void) => {
+        const ip = session.remoteAddress;
+        const open = this.connections.get(ip) ?? 0;
+        if (open >= smtpMaxConnectionsPerIp) return callback(smtpError(421, `too many connections from ${ip} (limit ${smtpMaxConnectionsPerIp}); try again later`));
+        this.connections.set(ip, open + 1);
+        (session as SMTPServerSession & { counted?: boolean }).counted = true;
+        callback();
+      },
+      onClose: (session: SMTPServerSession) => {
+        if (!(session as SMTPServerSession & { counted?: boolean }).counted) return;
+        const left = (this.connections.get(session.remoteAddress) ?? 1) - 1;
+        if (left > 0) this.connections.set(session.remoteAddress, left);
+        else this.connections.delete(session.remoteAddress);
+      },
+      onRcptTo: (address: SMTPServerAddress, session: SMTPServerSession, callback: (error?: Error) => void) => {
+        if (session.envelope.rcptTo.length >= smtpMaxRecipients) return callback(smtpError(452, `too many recipients (limit ${smtpMaxRecipients} per mail)`));
         this.recipients.check(address.address).then(
           (verdict) => callback(verdict.ok ? undefined : smtpError(verdict.code === 'relay_denied' ? 554 : 550, verdict.message)),
           (error: Error) => callback(smtpError(451, `temporary failure: ${error.message}`)),
@@ -55,9 +74,15 @@ export class SmtpListener implements OnApplicationBootstrap, OnApplicationShutdo
       },
       onData: (stream: SMTPServerDataStream, session: SMTPServerSession, callback: (error?: Error | null, message?: string) => void) => {
         const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let bytes = 0;
+        stream.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          // past the limit nothing more is kept: the rest is read off the socket and dropped, then answered 552
+          if (bytes > maxBytes) chunks.length = 0;
+          else chunks.push(chunk);
+        });
         stream.on('end', () => {
-          if (stream.sizeExceeded) return callback(smtpError(552, `message exceeds the size limit of ${maxBytes} bytes`));
+          if (stream.sizeExceeded || bytes > maxBytes) return callback(smtpError(552, `message exceeds the size limit of ${maxBytes} bytes`));
           const recipients = session.envelope.rcptTo.map((r) => r.address);
           this.gateway.receive(Buffer.concat(chunks), { kind: 'smtp', recipients }).then(
             (receipt) => callback(null, `OK: queued as ${receipt.id}${receipt.duplicate ? ' (duplicate)' : ''}`),
