@@ -67,6 +67,8 @@ export interface IncomingOptions {
   relayToken?: string;
   /** the SMTP listener: `host:port` (port 0 = a free port), or false/'' for none (the default) */
   smtpListen?: string | false;
+  /** a signed reply address older than this is refused (the reply policy applies to every one); default 365 */
+  replyTokenMaxAgeDays?: number;
   /** the SMTP listener's limits against abuse: recipients per mail (default 100), connections at once per client IP (default 10) */
   smtpLimits?: { maxRecipients?: number; maxConnectionsPerIp?: number };
   /** STARTTLS on the SMTP listener (to be a real MX): PEM key and certificate; plain SMTP without */

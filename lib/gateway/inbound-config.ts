@@ -10,6 +10,7 @@ export class InboundConfig {
   readonly relayToken: string | undefined;
   readonly smtpListen: { host: string; port: number } | undefined;
   readonly smtpMaxRecipients: number;
+  readonly replyTokenMaxAgeMs: number;
   readonly smtpMaxConnectionsPerIp: number;
   readonly smtpTls: { key: string | Buffer; cert: string | Buffer } | undefined;
   readonly maxBytes: number;
@@ -34,6 +35,7 @@ export class InboundConfig {
       throw new Error('ChatterModule: `incoming.relayToken` must be at least 16 characters');
     }
     this.smtpListen = o.smtpListen ? parseListen(o.smtpListen) : undefined;
+    this.replyTokenMaxAgeMs = positive(o.replyTokenMaxAgeDays, 365, 'incoming.replyTokenMaxAgeDays') * 86_400_000;
     this.smtpMaxRecipients = Math.floor(positive(o.smtpLimits?.maxRecipients, 100, 'incoming.smtpLimits.maxRecipients'));
     this.smtpMaxConnectionsPerIp = Math.floor(positive(o.smtpLimits?.maxConnectionsPerIp, 10, 'incoming.smtpLimits.maxConnectionsPerIp'));
     if (o.smtpTls && (!o.smtpTls.key || !o.smtpTls.cert)) throw new Error('ChatterModule: `incoming.smtpTls` needs both `key` and `cert` (PEM)');

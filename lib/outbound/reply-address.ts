@@ -7,20 +7,25 @@ export interface ReplyAddressClaims {
   partnerId: number;
 }
 
-export type ReplyAddressCheck = ReplyAddressClaims | { error: string };
+/** A verified address: its claims, and the day it was issued. */
+export type ReplyAddressCheck = (ReplyAddressClaims & { issuedAt: Date }) | { error: string };
 
-const VERSION = 1;
+/** 2 added the issue day; version 1 tokens (no date, never expiring) are no longer accepted */
+const VERSION = 2;
+const DAY_MS = 86_400_000;
 const MAC_BYTES = 10; // 80 bits: forging one by guessing takes ~2^79 tries against a server that answers each
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'; // RFC 4648 base32, lower case: survives MTAs that fold case
 
 /**
  * A reply address bound to a thread and a recipient, checkable without a database look-up:
  * `catchall+<token>@domain`, the token being base32 of (version, partner, model, id) and an HMAC-SHA256 over them.
- * A reply to it can only land in that record's thread, as that partner: nobody posts into a thread by guessing ids.
+ * It also carries the day it was issued, so a reply to a very old notification can be refused (`replyTokenMaxAgeDays`).
+ * Holding one names the thread, nothing more: whether its sender may post there is the model's reply policy.
  */
-export function signReplyAddress(claims: ReplyAddressClaims, domain: string, secret: string, localPart = 'catchall'): string {
+export function signReplyAddress(claims: ReplyAddressClaims, domain: string, secret: string, localPart = 'catchall', issuedAt = new Date()): string {
   if (!Number.isSafeInteger(claims.partnerId) || claims.partnerId < 0) throw new Error('signReplyAddress: partnerId must be a non-negative integer');
-  const payload = Buffer.concat([Buffer.from([VERSION]), varint(claims.partnerId), Buffer.from(claims.model), Buffer.from([0]), Buffer.from(String(claims.id))]);
+  const day = Math.floor(issuedAt.getTime() / DAY_MS);
+  const payload = Buffer.concat([Buffer.from([VERSION]), varint(claims.partnerId), varint(day), Buffer.from(claims.model), Buffer.from([0]), Buffer.from(String(claims.id))]);
   return `${localPart}+${base32(Buffer.concat([payload, mac(payload, secret)]))}@${domain}`;
 }
 
@@ -44,12 +49,15 @@ export function verifyReplyAddress(localPartOrAddress: string, secret: string): 
   if (payload[0] !== VERSION) return { error: `unknown reply token version ${payload[0]}` };
   const partner = readVarint(payload, 1);
   if (!partner) return { error: 'malformed reply token' };
-  const sep = payload.indexOf(0, partner.next);
+  const day = readVarint(payload, partner.next);
+  if (!day) return { error: 'malformed reply token' };
+  const start = day.next;
+  const sep = payload.indexOf(0, start);
   if (sep < 0) return { error: 'malformed reply token' };
-  const model = payload.subarray(partner.next, sep).toString();
+  const model = payload.subarray(start, sep).toString();
   const id = payload.subarray(sep + 1).toString();
   if (!model || !id) return { error: 'malformed reply token' };
-  return { model, id, partnerId: partner.value };
+  return { model, id, partnerId: partner.value, issuedAt: new Date(day.value * DAY_MS) };
 }
 
 function mac(payload: Buffer, secret: string): Buffer {

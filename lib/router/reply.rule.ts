@@ -4,6 +4,7 @@ import { ChatterConfig } from '../chatter.config.js';
 import { Follower } from '../entities/follower.entity.js';
 import { Message } from '../entities/message.entity.js';
 import { Partner } from '../entities/partner.entity.js';
+import { InboundConfig } from '../gateway/inbound-config.js';
 import { ModelRegistry, coercePk, type ThreadRef } from '../model-registry.js';
 import { verifyReplyAddress } from '../outbound/reply-address.js';
 import { parseMessageId } from '../thread/message-id.js';
@@ -36,6 +37,7 @@ export class ReplyRule implements RoutingRule {
     private readonly config: ChatterConfig,
     private readonly models: ModelRegistry,
     private readonly aliases: AliasResolver,
+    private readonly inbound: InboundConfig,
   ) {}
 
   async route(ctx: RoutingContext): Promise<RouteDecision | undefined> {
@@ -88,6 +90,15 @@ export class ReplyRule implements RoutingRule {
         };
       }
       const ref: ThreadRef = { model: check.model, id: check.id };
+      if (Date.now() - check.issuedAt.getTime() > this.inbound.replyTokenMaxAgeMs) {
+        const days = Math.round(this.inbound.replyTokenMaxAgeMs / 86_400_000);
+        return {
+          rule: 'reply',
+          status: 'rejected',
+          reason: `refused: reply address of ${ref.model} ${ref.id} was issued on ${check.issuedAt.toISOString().slice(0, 10)}, more than ${days} days ago (expired)`,
+          answer: 'Your message could not be delivered: the notification you replied to is too old. Please reply to a recent one.',
+        };
+      }
       if (!(await this.exists(em, ref))) {
         return { rule: 'reply', status: 'rejected', reason: `refused: reply address for ${ref.model} ${ref.id}, which no longer exists` };
       }

@@ -7,12 +7,13 @@ import { readMime } from '../support/mime-conformance.js';
 const SECRET = 'a-secret-of-at-least-16-chars';
 
 describe('signed reply addresses', () => {
-  it('round-trips model, id and partner, case-insensitively, from an address, a local part or a bracketed address', () => {
-    const address = signReplyAddress({ model: 'crm.lead', id: '42', partnerId: 1234567 }, 'example.test', SECRET);
+  it('round-trips model, id, partner and issue day, case-insensitively, from an address, a local part or a bracketed address', () => {
+    const issued = new Date('2026-11-30T17:45:00Z');
+    const address = signReplyAddress({ model: 'crm.lead', id: '42', partnerId: 1234567 }, 'example.test', SECRET, 'catchall', issued);
     expect(address).toMatch(/^catchall\+[a-z2-7]+@example\.test$/);
     expect(address.split('@')[0].length).toBeLessThanOrEqual(64);
     for (const form of [address, address.split('@')[0], `<${address.toUpperCase()}>`]) {
-      expect(verifyReplyAddress(form, SECRET)).toEqual({ model: 'crm.lead', id: '42', partnerId: 1234567 });
+      expect(verifyReplyAddress(form, SECRET)).toEqual({ model: 'crm.lead', id: '42', partnerId: 1234567, issuedAt: new Date('2026-11-30T00:00:00Z') });
     }
     expect(signReplyAddress({ model: 'ticket', id: '7', partnerId: 3 }, 'example.test', SECRET, 'reply')).toMatch(/^reply\+/);
   });

@@ -130,6 +130,12 @@ describe.each(DIALECTS)('spoofed replies on %s', (dialect) => {
     await expectRefused(mail({ from: 'alice@outside.test', to: address, subject: 'Re: envelope elsewhere' }), /catchall/, { recipient: `catchall@${DOMAIN}` });
   });
 
+  it("an expired reply address is refused, even from the partner it was issued to", async () => {
+    const alice = await host.em().findOneOrFail(Partner, { email: 'alice@outside.test' });
+    const old = signReplyAddress({ model: 'ticket', id: alicesTicket, partnerId: alice.id }, DOMAIN, TEST_SECRET, 'catchall', new Date(Date.now() - 400 * 86_400_000));
+    await expectRefused(mail({ from: 'alice@outside.test', to: old, subject: 'Re: from last year' }), new RegExp(`^refused: reply address of ticket ${alicesTicket} was issued on \\d{4}-\\d\\d-\\d\\d, more than 365 days ago \\(expired\\)`));
+  });
+
   it("the follower's reply lands, and so does one from a Cc of the customer's first mail", async () => {
     const ok = await host.row((await relay(host, mail({ from: 'alice@outside.test', to: `catchall@${DOMAIN}`, subject: 'Re: Printer on fire', inReplyTo: notification }))).body.id);
     expect(ok).toMatchObject({ status: 'delivered', decision: 'reply', resModel: 'ticket', resId: alicesTicket });
