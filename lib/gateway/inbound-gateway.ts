@@ -41,6 +41,9 @@ export interface InboundDelivery {
   source: InboundSource;
 }
 
+/** claims after which a mail found abandoned in processing is given up (`failed`), not claimed again */
+const MAX_ABANDONED_CLAIMS = 3;
+
 /**
  * The one door every ingress uses. `receive` writes the raw mail to the ledger and commits before it returns — so an
  * ingress acknowledges (IMAP `\Seen`, SMTP 250, pipe exit 0, HTTP 2xx) only what is safe — then schedules processing
@@ -156,10 +159,24 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
     return done;
   }
 
-  /** Schedules every row still waiting, or claimed by a worker that died. */
+  /**
+   * Schedules every row still waiting, or claimed by a worker that died. A row found abandoned in processing after
+   * `MAX_ABANDONED_CLAIMS` claims ends `failed` instead: whatever it does to its workers, it would do again.
+   */
   async resumePending(): Promise<number> {
     const em = this.orm.em.fork();
-    const stale = new Date(Date.now() - this.config.processingLeaseMs);
+    const now = new Date();
+    const stale = new Date(now.getTime() - this.config.processingLeaseMs);
+    const given = await em.nativeUpdate(
+      InboundEmail,
+      { status: 'processing', claimedAt: { $lt: stale }, attempts: { $gte: MAX_ABANDONED_CLAIMS } },
+      {
+        status: 'failed',
+        processedAt: now,
+        error: `gave up after ${MAX_ABANDONED_CLAIMS} or more claims: its processing never finished (the worker crashed or hung each time); fix the cause and reprocess it`,
+      },
+    );
+    if (given) this.logger.error(`${given} inbound mail(s) failed: abandoned in processing ${MAX_ABANDONED_CLAIMS} times or more`);
     const rows = await em.find(
       InboundEmail,
       { $or: [{ status: 'received' }, { status: 'processing', claimedAt: { $lt: stale } }] },

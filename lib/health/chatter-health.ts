@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/core';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
+import { InboundConfig } from '../gateway/inbound-config.js';
 import { OutgoingMail } from '../entities/outgoing-mail.entity.js';
 import { ImapIngress, type ImapMailboxHealth } from '../ingress/imap-ingress.js';
 import { BullJobRunner, type QueueCounts } from '../jobs/bull-job-runner.js';
@@ -32,7 +33,8 @@ export interface ChatterHealthReport {
     oldestOutgoingAt: Date | null;
     oldestOutgoingAgeMs: number | null;
   };
-  inbound: { waiting: number; failed: number; oldestWaitingAgeMs: number | null };
+  /** `stuckProcessing`: rows claimed longer ago than the processing lease (their worker died or hangs) */
+  inbound: { waiting: number; failed: number; stuckProcessing: number; oldestWaitingAgeMs: number | null };
   jobs: { runner: 'in-process' | 'bull'; queues: QueueCounts[] };
 }
 
@@ -48,6 +50,7 @@ export class ChatterHealth {
     private readonly jobs: JobRunner,
     private readonly imap: ImapIngress,
     private readonly outbound: OutboundConfig,
+    private readonly inbound: InboundConfig,
   ) {}
 
   async check(now = new Date()): Promise<ChatterHealthReport> {
@@ -59,13 +62,14 @@ export class ChatterHealth {
       database: { up: true },
       mailboxes: [],
       outbox: { backlog: 0, sending: 0, stuckSending: 0, exception: 0, oldestOutgoingAt: null, oldestOutgoingAgeMs: null },
-      inbound: { waiting: 0, failed: 0, oldestWaitingAgeMs: null },
+      inbound: { waiting: 0, failed: 0, stuckProcessing: 0, oldestWaitingAgeMs: null },
       jobs: { runner: this.jobs instanceof BullJobRunner ? 'bull' : 'in-process', queues: [] },
     };
     try {
       const em = this.orm.em.fork();
       const stale = new Date(now.getTime() - this.outbound.claimTimeoutMs);
-      const [outgoing, sending, stuckSending, exception, oldest, waiting, failed, oldestWaiting] = await Promise.all([
+      const lease = new Date(now.getTime() - this.inbound.processingLeaseMs);
+      const [outgoing, sending, stuckSending, exception, oldest, waiting, failed, oldestWaiting, stuckProcessing] = await Promise.all([
         em.count(OutgoingMail, { state: 'outgoing' }),
         em.count(OutgoingMail, { state: 'sending' }),
         em.count(OutgoingMail, { state: 'sending', claimedAt: { $lt: stale } }),
@@ -74,6 +78,7 @@ export class ChatterHealth {
         em.count(InboundEmail, { status: { $in: ['received', 'processing'] } }),
         em.count(InboundEmail, { status: 'failed' }),
         em.findOne(InboundEmail, { status: { $in: ['received', 'processing'] } }, { fields: ['receivedAt'], orderBy: { id: 'asc' } }),
+        em.count(InboundEmail, { status: 'processing', claimedAt: { $lt: lease } }),
       ]);
       report.outbox = {
         backlog: outgoing + sending,
@@ -83,7 +88,8 @@ export class ChatterHealth {
         oldestOutgoingAt: oldest?.createdAt ?? null,
         oldestOutgoingAgeMs: age(oldest?.createdAt ?? null),
       };
-      report.inbound = { waiting, failed, oldestWaitingAgeMs: age(oldestWaiting?.receivedAt ?? null) };
+      report.inbound = { waiting, failed, stuckProcessing, oldestWaitingAgeMs: age(oldestWaiting?.receivedAt ?? null) };
+      if (stuckProcessing) problems.push(`${stuckProcessing} inbound mail(s) stuck in processing past their lease`);
       if (stuckSending) problems.push(`${stuckSending} outgoing mail(s) stuck in sending past the claim timeout`);
       if (failed) problems.push(`${failed} inbound mail(s) failed (see the operator command failed-inbound)`);
       for (const m of await this.imap.health()) {

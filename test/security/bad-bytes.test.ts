@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InboundEmail, Message } from '../../lib/index.js';
+import { ChatterHealth, InboundEmail, Message } from '../../lib/index.js';
 import { DIALECTS } from '../support/database.js';
 import { DOMAIN, mail, relay, startInboundHost, type InboundHost } from '../inbound/support/inbound-host.js';
 
@@ -61,5 +61,22 @@ describe.each(DIALECTS)('bad bytes on %s', (dialect) => {
     expect(second.messageId).toBe(first.messageId);
     expect(second).toMatchObject({ status: 'ignored', decision: 'duplicate' });
     expect(await host.em().count(Message, { subject: 'No id, two ingresses' })).toBe(1);
+  });
+
+  it('a mail abandoned in processing claim after claim ends failed, and /health reports mails stuck past their lease', async () => {
+    const res = await relay(host, mail({ from: 'alice@outside.test', to: `support@${DOMAIN}`, subject: 'Kills its worker' }));
+    await host.row(res.body.id);
+    // what a mail that crashes its worker every time leaves: a third claim, long past its lease
+    await host.em().nativeUpdate(InboundEmail, { id: res.body.id }, { status: 'processing', attempts: 3, claimedAt: new Date(Date.now() - 3_600_000) });
+    const health = host.app.get(ChatterHealth);
+    const before = await health.check();
+    expect(before.inbound.stuckProcessing).toBe(1);
+    expect(before.problems).toContain('1 inbound mail(s) stuck in processing past their lease');
+    await host.gateway.resumePending();
+    const row = await host.em().findOneOrFail(InboundEmail, res.body.id);
+    expect(row.status).toBe('failed');
+    expect(row.error).toMatch(/^gave up after 3 or more claims: its processing never finished/);
+    const after = await health.check();
+    expect(after.inbound).toMatchObject({ stuckProcessing: 0, failed: before.inbound.failed + 1 });
   });
 });
