@@ -63,6 +63,14 @@ export class InboundEmail {
   @Property({ type: 'json', nullable: true })
   recipients: string[] | null = null;
 
+  /** the envelope sender (SMTP MAIL FROM, the MTA's `${sender}`; '' for the null sender `<>`), when the ingress knows it */
+  @Property({ type: 'string', length: 998, nullable: true })
+  envelopeFrom: string | null = null;
+
+  /** the sending client's IP address (the SMTP listener's peer, or what a relay reports), for SPF */
+  @Property({ type: 'string', length: 64, nullable: true })
+  clientIp: string | null = null;
+
   /** model to create records in when nothing else routes the mail (an IMAP mailbox's fallback) */
   @Property({ type: 'string', length: 128, nullable: true })
   fallbackModel: string | null = null;

@@ -17,6 +17,10 @@ export interface InboundSource {
   mailbox?: string;
   /** envelope recipients (SMTP RCPT TO, the MTA's `${recipient}`) */
   recipients?: string[];
+  /** the envelope sender (SMTP MAIL FROM, the MTA's `${sender}`); '' for the null sender */
+  envelopeFrom?: string;
+  /** the sending client's IP address */
+  clientIp?: string;
   /** model to create records in when nothing else routes the mail */
   fallbackModel?: string;
 }
@@ -121,6 +125,8 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
       messageId,
       recipients,
       fallbackModel: source.fallbackModel ?? null,
+      envelopeFrom: source.envelopeFrom === undefined ? null : envelopeAddress(source.envelopeFrom),
+      clientIp: source.clientIp?.slice(0, 64) ?? null,
     });
     if (parsing && !entry.duplicate) this.parser.keep(entry.id, parsing, raw.length);
     // a duplicate whose first delivery was stored but maybe never processed (a crash): make sure it is
@@ -207,4 +213,9 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
   private schedule(...ids: number[]): void {
     if (this.config.autoProcess) this.scheduled.schedule(ids);
   }
+}
+
+/** an envelope sender as stored: lower-cased, without control characters, within the column */
+function envelopeAddress(value: string): string {
+  return value.replace(/[\x00-\x1f\x7f<>]/g, '').trim().toLowerCase().slice(0, 998);
 }

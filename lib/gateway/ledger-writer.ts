@@ -3,7 +3,7 @@ import { InboundEmail, type InboundSourceKind, type InboundStatus } from '../ent
 import { columnOf, insertRows } from '../schema/bulk-insert.js';
 
 /** A ledger row to store, as the gateway built it. */
-export type LedgerRowValues = Pick<InboundEmail, 'mailbox' | 'raw' | 'size' | 'sha256' | 'messageId' | 'recipients' | 'fallbackModel'> & {
+export type LedgerRowValues = Pick<InboundEmail, 'mailbox' | 'raw' | 'size' | 'sha256' | 'messageId' | 'recipients' | 'fallbackModel' | 'envelopeFrom' | 'clientIp'> & {
   sourceKind: InboundSourceKind;
   sourceKey: string;
 };
@@ -127,10 +127,10 @@ export class LedgerWriter {
 }
 
 /** the ledger's properties a new row sets: `columnValues`' and then `receivedAt` and `autoReply` */
-const PROPERTIES = ['sourceKind', 'sourceKey', 'mailbox', 'raw', 'size', 'sha256', 'messageId', 'recipients', 'fallbackModel', 'status', 'attempts', 'receivedAt', 'autoReply'];
+const PROPERTIES = ['sourceKind', 'sourceKey', 'mailbox', 'raw', 'size', 'sha256', 'messageId', 'recipients', 'fallbackModel', 'envelopeFrom', 'clientIp', 'status', 'attempts', 'receivedAt', 'autoReply'];
 
 /** the row's values in the order of `PROPERTIES`, with the defaults the entity would give it */
 function columnValues(r: LedgerRowValues): unknown[] {
   const recipients = r.recipients === null ? null : JSON.stringify(r.recipients);
-  return [r.sourceKind, r.sourceKey, r.mailbox, r.raw, r.size, r.sha256, r.messageId, recipients, r.fallbackModel, 'received', 0];
+  return [r.sourceKind, r.sourceKey, r.mailbox, r.raw, r.size, r.sha256, r.messageId, recipients, r.fallbackModel, r.envelopeFrom, r.clientIp, 'received', 0];
 }

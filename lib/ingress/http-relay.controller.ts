@@ -34,7 +34,15 @@ export class HttpRelayController {
       const verdict = await this.recipients.check(recipient);
       if (!verdict.ok) throw new HttpException({ error: verdict.code, message: verdict.message }, HttpStatus.NOT_FOUND);
     }
-    const receipt = await this.gateway.receive(raw, { kind: req.header('x-chatter-source') === 'pipe' ? 'pipe' : 'http', recipients: recipient ? [recipient] : undefined });
+    // the relay is the operator's MTA (it holds the token): what it says of the envelope and the client is believed
+    const sender = (req.query.sender as string | undefined) ?? req.header('x-chatter-sender');
+    const clientIp = req.header('x-chatter-client-ip');
+    const receipt = await this.gateway.receive(raw, {
+      kind: req.header('x-chatter-source') === 'pipe' ? 'pipe' : 'http',
+      recipients: recipient ? [recipient] : undefined,
+      envelopeFrom: typeof sender === 'string' ? sender : undefined,
+      clientIp: clientIp || undefined,
+    });
     return { ...receipt, status: receipt.duplicate ? 'duplicate' : 'received' };
   }
 }

@@ -84,7 +84,9 @@ export class SmtpListener implements OnApplicationBootstrap, OnApplicationShutdo
         stream.on('end', () => {
           if (stream.sizeExceeded || bytes > maxBytes) return callback(smtpError(552, `message exceeds the size limit of ${maxBytes} bytes`));
           const recipients = session.envelope.rcptTo.map((r) => r.address);
-          this.gateway.receive(Buffer.concat(chunks), { kind: 'smtp', recipients }).then(
+          const mailFrom = session.envelope.mailFrom;
+          const envelopeFrom = mailFrom ? mailFrom.address : '';
+          this.gateway.receive(Buffer.concat(chunks), { kind: 'smtp', recipients, envelopeFrom, clientIp: session.remoteAddress }).then(
             (receipt) => callback(null, `OK: queued as ${receipt.id}${receipt.duplicate ? ' (duplicate)' : ''}`),
             (error: Error & { status?: number }) => callback(smtpError(error.status === 413 ? 552 : error.status && error.status < 500 ? 554 : 451, error.message)),
           );

@@ -136,6 +136,11 @@ describe.each(DIALECTS)('spoofed replies on %s', (dialect) => {
     await expectRefused(mail({ from: 'alice@outside.test', to: old, subject: 'Re: from last year' }), new RegExp(`^refused: reply address of ticket ${alicesTicket} was issued on \\d{4}-\\d\\d-\\d\\d, more than 365 days ago \\(expired\\)`));
   });
 
+  it('the ledger keeps the envelope sender and client IP a relay reports (the MTA holds the token)', async () => {
+    const res = await relay(host, mail({ from: 'alice@outside.test', to: `support@${DOMAIN}`, subject: 'Envelope' }), { 'x-chatter-sender': 'Bounces+X@Outside.test', 'x-chatter-client-ip': '192.0.2.7' });
+    expect(await host.row(res.body.id)).toMatchObject({ envelopeFrom: 'bounces+x@outside.test', clientIp: '192.0.2.7' });
+  });
+
   it("the follower's reply lands, and so does one from a Cc of the customer's first mail", async () => {
     const ok = await host.row((await relay(host, mail({ from: 'alice@outside.test', to: `catchall@${DOMAIN}`, subject: 'Re: Printer on fire', inReplyTo: notification }))).body.id);
     expect(ok).toMatchObject({ status: 'delivered', decision: 'reply', resModel: 'ticket', resId: alicesTicket });
@@ -154,7 +159,8 @@ describe.each(DIALECTS)('spoofed replies on %s', (dialect) => {
         return host.row(id);
       };
       const good = await send('alice@outside.test');
-      expect(good).toMatchObject({ status: 'delivered', decision: 'reply', resId: alicesTicket });
+      expect(good).toMatchObject({ status: 'delivered', decision: 'reply', resId: alicesTicket, envelopeFrom: 'alice@outside.test' });
+      expect(good.clientIp).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
       const before = await footprint();
       const bad = await send('eve@outside.test');
       expect(bad.status).toBe('rejected');

@@ -2,8 +2,10 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261124021118_initial } from './Migration20261124021118_initial.js';
 import { Migration20261124090000_lz4LargeColumns } from './Migration20261124090000_lz4LargeColumns.js';
+import { Migration20261208011211_envelopeSender } from './Migration20261208011211_envelopeSender.js';
 
 export const postgresqlMigrations: MigrationObject[] = [
   { name: 'Migration20261124021118_initial', class: Migration20261124021118_initial },
   { name: 'Migration20261124090000_lz4LargeColumns', class: Migration20261124090000_lz4LargeColumns },
+  { name: 'Migration20261208011211_envelopeSender', class: Migration20261208011211_envelopeSender },
 ];

@@ -1,0 +1,11 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/** The ledger keeps the envelope sender and the client IP an ingress knows (what SPF is checked against). */
+export class Migration20261208011211_envelopeSender extends Migration {
+  override name = 'Migration20261208011211_envelopeSender';
+
+  override up(): void {
+    this.addSql("alter table `chatter_inbound_email` add column `envelope_from` text null");
+    this.addSql("alter table `chatter_inbound_email` add column `client_ip` text null");
+  }
+}
