@@ -69,7 +69,7 @@ export interface IncomingOptions {
   smtpListen?: string | false;
   /** a signed reply address older than this is refused (the reply policy applies to every one); default 365 */
   replyTokenMaxAgeDays?: number;
-  /** the SMTP listener's limits against abuse: recipients per mail (default 100), connections at once per client IP (default 10) */
+  /** the SMTP listener's limits against abuse: recipients per mail (default 100), connections at once per client IP (default 50, as Postfix's smtpd_client_connection_count_limit) */
   smtpLimits?: { maxRecipients?: number; maxConnectionsPerIp?: number };
   /** STARTTLS on the SMTP listener (to be a real MX): PEM key and certificate; plain SMTP without */
   smtpTls?: { key: string | Buffer; cert: string | Buffer };

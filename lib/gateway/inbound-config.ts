@@ -37,7 +37,7 @@ export class InboundConfig {
     this.smtpListen = o.smtpListen ? parseListen(o.smtpListen) : undefined;
     this.replyTokenMaxAgeMs = positive(o.replyTokenMaxAgeDays, 365, 'incoming.replyTokenMaxAgeDays') * 86_400_000;
     this.smtpMaxRecipients = Math.floor(positive(o.smtpLimits?.maxRecipients, 100, 'incoming.smtpLimits.maxRecipients'));
-    this.smtpMaxConnectionsPerIp = Math.floor(positive(o.smtpLimits?.maxConnectionsPerIp, 10, 'incoming.smtpLimits.maxConnectionsPerIp'));
+    this.smtpMaxConnectionsPerIp = Math.floor(positive(o.smtpLimits?.maxConnectionsPerIp, 50, 'incoming.smtpLimits.maxConnectionsPerIp'));
     if (o.smtpTls && (!o.smtpTls.key || !o.smtpTls.cert)) throw new Error('ChatterModule: `incoming.smtpTls` needs both `key` and `cert` (PEM)');
     this.smtpTls = o.smtpTls || undefined;
     this.maxBytes = positive(o.maxBytes, 25 << 20, 'incoming.maxBytes');

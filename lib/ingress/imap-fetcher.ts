@@ -3,7 +3,7 @@ import { MikroORM } from '@mikro-orm/core';
 import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
 import { InboundEmail } from '../entities/inbound-email.entity.js';
 import { InboundGateway } from '../gateway/inbound-gateway.js';
-import { peekMessageId, sha256, synthesizeMessageId } from '../gateway/raw-mail.js';
+import { contentHash, peekMessageId, synthesizeMessageId } from '../gateway/raw-mail.js';
 import { chunkBy } from '../schema/bulk-insert.js';
 import { closeImapConnection, describeImapError, openImapConnection } from './imap-connection.js';
 import { ImapCursorStore, type ImapCursor } from './imap-cursor.js';
@@ -267,7 +267,7 @@ export class ImapFetcher {
   private async alreadyInLedger(mailbox: ResolvedImapMailbox, mails: FetchMessageObject[]): Promise<Set<number>> {
     if (!mails.length) return new Set();
     const ids = new Map<number, string>();
-    for (const mail of mails) ids.set(mail.uid, peekMessageId(mail.source!) ?? synthesizeMessageId(sha256(mail.source!)));
+    for (const mail of mails) ids.set(mail.uid, peekMessageId(mail.source!) ?? synthesizeMessageId(contentHash(mail.source!)));
     const rows = await this.orm.em.fork().find(
       InboundEmail,
       { mailbox: mailbox.name, messageId: { $in: [...new Set(ids.values())] } },
