@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { signedTag, tagMatches } from '../signed-tag.js';
 
 const TAG_HEX = 12;
 
@@ -28,12 +28,10 @@ export function verifyVerpId(value: string, secret: string): { outgoingMailId: n
   const m = /^(\d{1,15})-([0-9a-f]+)$/.exec(value.toLowerCase());
   if (!m) return { error: /^\d{1,15}$/.test(value) ? 'unsigned' : 'malformed' };
   const id = Number(m[1]);
-  const expected = Buffer.from(bounceTag(id, secret));
-  const given = Buffer.from(m[2]);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { error: 'bad signature' };
+  if (!tagMatches(m[2], bounceTag(id, secret))) return { error: 'bad signature' };
   return { outgoingMailId: id };
 }
 
 function bounceTag(outgoingMailId: number, secret: string): string {
-  return createHmac('sha256', secret).update(`bounce\0${outgoingMailId}`).digest('hex').slice(0, TAG_HEX);
+  return signedTag(secret, 'bounce', String(outgoingMailId), TAG_HEX);
 }

@@ -1,5 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ThreadRef } from '../model-registry.js';
+import { signedTag, tagMatches } from '../signed-tag.js';
 
 /**
  * Our Message-IDs name the thread they belong to, so a reply that lost its References can still be placed:
@@ -25,13 +26,12 @@ export function parseMessageId(messageId: string, secret: string, models: readon
   if (!m) return undefined;
   const [, left, given, domainAsWritten] = m;
   const domain = domainAsWritten.toLowerCase();
-  const expected = Buffer.from(tag(secret, left, domain));
-  if (!timingSafeEqual(expected, Buffer.from(given))) return undefined;
+  if (!tagMatches(given, tag(secret, left, domain))) return undefined;
   const named = left.replace(/^[A-Za-z0-9_-]+\.\d+-chatter-/, '');
   const model = [...models].sort((a, b) => b.length - a.length).find((name) => named.startsWith(`${name}-`) && named.length > name.length + 1);
   return model ? { model, id: named.slice(model.length + 1), domain } : undefined;
 }
 
 function tag(secret: string, left: string, domain: string): string {
-  return createHmac('sha256', secret).update(`message-id\0${left}@${domain.toLowerCase()}`).digest('hex').slice(0, TAG_HEX);
+  return signedTag(secret, 'message-id', `${left}@${domain.toLowerCase()}`, TAG_HEX);
 }
