@@ -103,11 +103,10 @@ export class InboundGateway implements OnApplicationBootstrap, OnApplicationShut
     if (!Buffer.isBuffer(raw) || raw.length === 0) throw new BadRequestException('the mail is empty');
     if (raw.length > this.config.maxBytes) throw new PayloadTooLargeException(`the mail is larger than ${this.config.maxBytes} bytes`);
     const hash = sha256(raw);
-    const peeked = peekMessageId(raw);
-    // without a Message-ID or a source key, the mail is known by its content: the same through any ingress
-    const canonical = source.key && peeked ? undefined : contentHash(raw);
-    const sourceKey = (source.key ?? `sha256:${canonical}`).slice(0, 512);
-    const messageId = peeked ?? synthesizeMessageId(canonical!);
+    const sourceKey = (source.key ?? `sha256:${hash}`).slice(0, 512);
+    // a mail without a Message-ID is known by its canonical content: the same through any ingress, whatever its line
+    // endings (the duplicate rule then sees one Message-ID)
+    const messageId = peekMessageId(raw) ?? synthesizeMessageId(contentHash(raw));
     const recipients = source.recipients?.length ? source.recipients.map((r) => r.toLowerCase()) : null;
     // parsing starts while the row commits; processing takes the result instead of reading the bytes back (within the
     // parser's budget for parses ahead); not on a replica whose jobs run elsewhere
